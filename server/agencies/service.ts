@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { appendAudit } from '../audit/service.ts';
+import type { Database } from '../db/database.ts';
+import type { PolicyEngine } from '../policy/engine.ts';
+import { type Agency, upsertAgency } from './repository.ts';
+
+export class AgencyInputError extends Error {
+  override name = 'AgencyInputError';
+}
+
+const publicJwks = z.object({
+  keys: z
+    .array(
+      z.looseObject({ kty: z.enum(['EC', 'RSA', 'OKP']), kid: z.string().min(1) }).refine((k) => !('d' in k), {
+        message: 'a private key was given; register only public keys',
+      }),
+    )
+    .min(1),
+});
+
+const agencyInput = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
+  name: z.string().trim().min(1).max(200),
+  services: z.array(z.string()).min(1),
+  jwks: publicJwks,
+});
+
+/** Registers an agency (or replaces its name, services and keys) and records it in the audit trail. */
+export async function registerAgency(database: Database, policies: PolicyEngine, input: unknown): Promise<Agency> {
+  const parsed = agencyInput.safeParse(input);
+  if (!parsed.success) {
+    throw new AgencyInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+  }
+  const unknown = parsed.data.services.filter((s) => !policies.service(s));
+  if (unknown.length > 0) throw new AgencyInputError(`unknown services: ${unknown.join(', ')}`);
+  const agency: Agency = {
+    id: parsed.data.id,
+    name: parsed.data.name,
+    services: [...new Set(parsed.data.services)].sort(),
+    jwks: parsed.data.jwks as Agency['jwks'],
+  };
+  await database.transaction(async (trx) => {
+    await upsertAgency(trx, agency);
+    await appendAudit(trx, [
+      {
+        action: 'agency.registered',
+        actor: { type: 'operator' },
+        partyIds: [],
+        data: { agencyId: agency.id, name: agency.name, services: agency.services, kids: agency.jwks.keys.map((k) => k.kid) },
+      },
+    ]);
+  });
+  return agency;
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import type { ApiRouter } from '../http/api-router.ts';
+import { requireSession, sessionOf } from '../identity/sessions.ts';
+import { eventsAboutParty } from './repository.ts';
+import { auditList, viewAuditRows } from './view.ts';
+
+const auditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().min(1).optional().meta({ description: 'Page cursor: nextBefore of the previous page' }),
+  action: z
+    .string()
+    .max(200)
+    .optional()
+    .transform((s) => (s ? s.split(',').filter(Boolean) : undefined))
+    .meta({ description: 'Comma-separated actions, e.g. check,mandate.revoked' }),
+});
+
+export function auditRoutes(api: ApiRouter, ctx: AppContext): void {
+  const { database, config } = ctx;
+  api.add(
+    {
+      method: 'get',
+      path: '/api/audit',
+      summary: 'Every event that concerns the signed-in person, newest first, including agency checks',
+      tag: 'Activity',
+      security: 'session',
+      query: auditQuery,
+      use: [requireSession(database.db, config)],
+      responses: { 200: { description: 'Events', schema: auditList } },
+    },
+    async (koa, { query }) => {
+      const session = sessionOf(koa);
+      const rows = await eventsAboutParty(database.db, session.partyId, {
+        limit: query.limit,
+        ...(query.before !== undefined ? { beforeSeq: query.before } : {}),
+        ...(query.action ? { actions: query.action } : {}),
+      });
+      const items = await viewAuditRows(database.db, rows, session.partyId);
+      const last = rows.at(-1);
+      koa.body = { items, ...(rows.length === query.limit && last ? { nextBefore: last.seq } : {}) };
+    },
+  );
+}

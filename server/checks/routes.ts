@@ -1,0 +1,49 @@
+import type { AppContext } from '../context.ts';
+import type { ApiRouter } from '../http/api-router.ts';
+import { agencyOf, requireAgency } from '../identity/agency-tokens.ts';
+import { checkBody, checkResponse, representationsQuery, representationsResponse } from './schema.ts';
+import { type CheckDeps, check, representations } from './service.ts';
+
+export function checkRoutes(api: ApiRouter, ctx: AppContext): void {
+  const deps: CheckDeps = {
+    config: ctx.config,
+    database: ctx.database,
+    policies: ctx.policies,
+    keys: ctx.keys,
+    checkLog: ctx.checkLog,
+    checksTotal: ctx.metrics.checksTotal,
+  };
+  const agencyOnly = requireAgency(ctx.config, ctx.keys);
+
+  api.add(
+    {
+      method: 'post',
+      path: '/api/v1/checks',
+      summary: 'May the agent act for the principal on this service and permission now (or at `at`)?',
+      tag: 'Agencies',
+      security: 'agency',
+      body: checkBody,
+      use: [agencyOnly],
+      responses: { 200: { description: 'The logged, signed decision', schema: checkResponse } },
+    },
+    async (koa, { body }) => {
+      koa.body = await check(deps, agencyOf(koa), body);
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/api/v1/representations',
+      summary: 'Whom the agent may act for on a service now',
+      tag: 'Agencies',
+      security: 'agency',
+      query: representationsQuery,
+      use: [agencyOnly],
+      responses: { 200: { description: 'Principals and permissions', schema: representationsResponse } },
+    },
+    async (koa, { query }) => {
+      koa.body = { items: await representations(deps, agencyOf(koa), query.agent, query.service) };
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { isoDateTime } from '../http/schemas.ts';
+import { partyIdParam, partyRef } from '../parties/schema.ts';
+
+export const checkBody = z
+  .strictObject({
+    agent: partyRef,
+    principal: partyRef,
+    service: z.string().min(1).max(100),
+    permission: z.string().min(1).max(64),
+    at: isoDateTime.optional(),
+    coAgents: z.array(partyRef).max(10).optional(),
+    assurance: z
+      .enum(['low', 'substantial', 'high'])
+      .optional()
+      .meta({ description: "The agent's sign-in assurance level as the agency knows it" }),
+    amount: z.number().int().min(0).max(1_000_000_000).optional().meta({ description: 'Amount in whole kronor' }),
+  })
+  .meta({ id: 'CheckRequest' });
+
+export type CheckInput = z.output<typeof checkBody>;
+
+const partyOut = z.object({ type: z.enum(['person', 'organisation']), id: z.string() });
+
+export const basisView = z.object({
+  kind: z.enum(['mandate', 'guardian', 'trustee', 'signatory']),
+  mandateId: z.uuid().optional(),
+});
+
+export const checkResponse = z
+  .object({
+    decision: z.enum(['permit', 'deny']),
+    reasons: z.array(z.object({ code: z.string(), mandateId: z.uuid().optional() })),
+    basis: z.array(basisView),
+    checkId: z.uuid(),
+    decisionToken: z.string().meta({ description: 'JWS (ES256) over the decision; keys at /.well-known/jwks.json' }),
+  })
+  .meta({ id: 'CheckResponse' });
+
+export type CheckResponse = z.infer<typeof checkResponse>;
+
+export const representationsQuery = z.strictObject({
+  agent: partyIdParam,
+  service: z.string().min(1).max(100),
+});
+
+export const representationsResponse = z
+  .object({
+    items: z.array(
+      z.object({
+        principal: partyOut,
+        permissions: z.array(z.string()),
+        basis: z.array(basisView.extend({ mode: z.enum(['several', 'joint']).optional() })),
+      }),
+    ),
+  })
+  .meta({ id: 'Representations' });

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { importJWK, type JWK, SignJWT } from 'jose';
+import { AgencyInputError, registerAgency } from '../agencies/service.ts';
+import { verifyAuditChain } from '../audit/service.ts';
+import { ConfigError, readConfig } from '../config.ts';
+import { openDatabase } from '../context.ts';
+import { DataDirBusyError } from '../db/data-dir-lock.ts';
+import { MigrationError, migrate } from '../db/migrate.ts';
+import { DEMO_AGENCY_ID, DEMO_AGENCY_KEY_FILE, DEMO_PEOPLE } from '../demo.ts';
+import { PolicyEngine, PolicyLoadError } from '../policy/engine.ts';
+
+const USAGE = `Usage: npm run admin -- <command> [options]
+
+  migrate                              apply pending migrations
+  agency add --id <id> --name <name> --services <s1,s2> --jwks <file.json>
+                                       register an agency (or replace its services and keys)
+  audit verify                         walk the audit chain; exit 1 and name the first broken link
+  demo-assertion                       print a client assertion signed with the demo agency key
+  demo-check [--agent <pnr>] [--principal <pnr>] [--service <id>] [--permission <code>]
+                                       get a token as the demo agency and make a check against
+                                       the running server (development mode)
+`;
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const config = readConfig();
+  const database = await openDatabase(config);
+  try {
+    await migrate(database, config.migrationsDir);
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function demoAssertion(): Promise<string> {
+  const config = readConfig();
+  const keyFile = path.join(config.dataDir, DEMO_AGENCY_KEY_FILE);
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
+  } catch {
+    throw new UsageError(`No demo agency key at ${keyFile}: start the server once in development mode (npm start).`);
+  }
+  const key = await importJWK(jwk, 'ES256');
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: jwk.kid as string })
+    .setIssuer(DEMO_AGENCY_ID)
+    .setSubject(DEMO_AGENCY_ID)
+    .setAudience(`${config.publicUrl}/oauth/token`)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('2m')
+    .sign(key);
+}
+
+async function demoCheck(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      agent: { type: 'string', default: DEMO_PEOPLE[1].id },
+      principal: { type: 'string', default: DEMO_PEOPLE[0].id },
+      service: { type: 'string', default: 'skatteverket.income-tax' },
+      permission: { type: 'string', default: 'submit-return' },
+    },
+  });
+  const config = readConfig();
+  const tokenResponse = await fetch(`${config.publicUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await demoAssertion(),
+    }),
+  }).catch(() => {
+    throw new UsageError(`The server does not answer at ${config.publicUrl}; start it with npm start.`);
+  });
+  const token = (await tokenResponse.json()) as { access_token?: string };
+  if (!token.access_token) throw new UsageError(`Token request failed: ${JSON.stringify(token)}`);
+  const checkResponse = await fetch(`${config.publicUrl}/api/v1/checks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` },
+    body: JSON.stringify({
+      agent: { type: 'person', id: values.agent },
+      principal: { type: 'person', id: values.principal },
+      service: values.service,
+      permission: values.permission,
+    }),
+  });
+  out(JSON.stringify(await checkResponse.json(), null, 2));
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  switch (`${command ?? ''} ${command === 'agency' || command === 'audit' ? (sub ?? '') : ''}`.trim()) {
+    case 'migrate': {
+      const { applied } = await withDatabase((db) => migrate(db, readConfig().migrationsDir));
+      out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the schema is up to date.');
+      return 0;
+    }
+    case 'agency add': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          services: { type: 'string' },
+          jwks: { type: 'string' },
+        },
+      });
+      if (!values.id || !values.name || !values.services || !values.jwks) throw new UsageError('agency add needs --id, --name, --services and --jwks');
+      let jwks: unknown;
+      try {
+        jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`Cannot read ${values.jwks}: ${(err as Error).message}`);
+      }
+      const policies = PolicyEngine.load(readConfig().policiesDir);
+      const agency = await withDatabase((db) =>
+        registerAgency(db, policies, { id: values.id, name: values.name, services: values.services?.split(','), jwks }),
+      );
+      out(`Agency ${agency.id} (${agency.name}) may check: ${agency.services.join(', ')}`);
+      return 0;
+    }
+    case 'audit verify': {
+      const result = await withDatabase((db) => verifyAuditChain(db));
+      if (result.ok) {
+        out(`Audit chain intact: ${result.events} events, head ${result.head}`);
+        return 0;
+      }
+      out(`Audit chain BROKEN at event #${result.brokenAt.seq}${result.brokenAt.id ? ` (${result.brokenAt.id})` : ''}: ${result.problem}`);
+      out(`${result.events} events before it verify.`);
+      return 1;
+    }
+    case 'demo-assertion':
+      out(await demoAssertion());
+      return 0;
+    case 'demo-check':
+      await demoCheck(argv.slice(1));
+      return 0;
+    default:
+      throw new UsageError(command ? `Unknown command: ${argv.join(' ')}` : 'No command given.');
+  }
+}
+
+const KNOWN = [UsageError, ConfigError, PolicyLoadError, MigrationError, DataDirBusyError, AgencyInputError];
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (KNOWN.some((cls) => err instanceof cls)) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      if (err instanceof UsageError) process.stderr.write(`\n${USAGE}`);
+    } else {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exit(2);
+  },
+);

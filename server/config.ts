@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Finds the project root (the folder holding package.json) from this file, built or not. */
+function findProjectRoot(): string {
+  let dir = import.meta.dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above server/');
+    dir = parent;
+  }
+  return dir;
+}
+
+export const projectRoot = findProjectRoot();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  POLICIES_DIR: z.string().min(1).optional(),
+  SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  OIDC_ISSUER: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  ACCESS_TOKEN_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  BODY_LIMIT_KB: z.coerce.number().int().min(1).max(1024).default(64),
+  DEMO_DATA: z.enum(['true', 'false']).optional(),
+});
+
+export interface Config {
+  mode: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** The service's own origin, e.g. `http://localhost:3000`; issuer and token audience derive from it. */
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  policiesDir: string;
+  migrationsDir: string;
+  signingKeysFile: string | undefined;
+  logLevel: string;
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  accessTokenSeconds: number;
+  bodyLimitBytes: number;
+  devSignIn: boolean;
+  demoData: boolean;
+  secureCookies: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment once, fails fast with every problem named, and returns a frozen config. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+
+  if (production) {
+    const missing: string[] = [];
+    if (!e.SIGNING_KEYS_FILE) missing.push('SIGNING_KEYS_FILE (signing keys are never generated in production)');
+    if (!e.PUBLIC_URL) missing.push('PUBLIC_URL');
+    if (!e.OIDC_ISSUER) missing.push('OIDC_ISSUER');
+    if (e.DEMO_DATA === 'true') missing.push('DEMO_DATA must not be true in production');
+    if (missing.length > 0) {
+      throw new ConfigError(`Production mode refuses to start:\n  ${missing.join('\n  ')}`);
+    }
+  }
+
+  return Object.freeze({
+    mode: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    policiesDir: path.resolve(e.POLICIES_DIR ?? path.join(projectRoot, 'policies')),
+    migrationsDir: path.join(projectRoot, 'migrations'),
+    signingKeysFile: e.SIGNING_KEYS_FILE,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
+    accessTokenSeconds: e.ACCESS_TOKEN_SECONDS,
+    bodyLimitBytes: e.BODY_LIMIT_KB * 1024,
+    devSignIn: !production,
+    demoData: !production && e.DEMO_DATA !== 'false',
+    secureCookies: production,
+  });
+}

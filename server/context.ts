@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { CheckLog } from './checks/check-log.ts';
+import type { Config } from './config.ts';
+import { Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { KeyRing } from './identity/keys.ts';
+import { createLogger } from './logger.ts';
+import { PolicyEngine } from './policy/engine.ts';
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  checksTotal: Counter<'decision'>;
+}
+
+/** Everything a request handler may use, wired once here and passed in; no module singletons. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  policies: PolicyEngine;
+  keys: KeyRing;
+  metrics: Metrics;
+  checkLog: CheckLog;
+}
+
+function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'ombud_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    checksTotal: new Counter({
+      name: 'ombud_checks_total',
+      help: 'Checks answered, by decision',
+      labelNames: ['decision'],
+      registers: [registry],
+    }),
+  };
+}
+
+export async function openDatabase(config: Config): Promise<Database> {
+  return config.databaseUrl ? Database.postgres(config.databaseUrl) : Database.pglite(config.dataDir);
+}
+
+/**
+ * Loads policies (refusing to start on any error), opens and migrates the database and loads
+ * the signing keys. `database` may be passed in (tests give each file its own).
+ */
+export async function createContext(config: Config, options: { database?: Database; logger?: Logger } = {}): Promise<AppContext> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const policies = PolicyEngine.load(config.policiesDir);
+  const database = options.database ?? (await openDatabase(config));
+  try {
+    const { applied } = await migrate(database, config.migrationsDir);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const keys = await KeyRing.load({ file: config.signingKeysFile, dataDir: config.dataDir, generate: config.mode !== 'production' });
+    return { config, logger, database, policies, keys, metrics: createMetrics(), checkLog: new CheckLog(database) };
+  } catch (err) {
+    if (!options.database) await database.close();
+    throw err;
+  }
+}

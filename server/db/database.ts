@@ -1,0 +1,118 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import { DataDirLock } from './data-dir-lock.ts';
+import type { DB } from './schema.ts';
+
+export type Engine = 'postgres' | 'pglite';
+
+/** Runs SQL text that may hold many statements; used only by migrations. */
+export type ScriptRunner = (sqlText: string) => Promise<Array<Record<string, unknown>>>;
+
+/** Something that can run queries: the database itself or an open transaction. */
+export type Queryable = Kysely<DB>;
+
+export type CommitHook = () => void;
+
+/**
+ * The one handle to the database. Repositories take a `Queryable`; services open
+ * transactions here and may register hooks that run only after a commit.
+ */
+export class Database {
+  private constructor(
+    readonly engine: Engine,
+    readonly db: Kysely<DB>,
+    private readonly rawTransaction: <T>(fn: (run: ScriptRunner) => Promise<T>) => Promise<T>,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  /** Real Postgres through `pg`; int8 columns come back as numbers, as PGlite gives them. */
+  static postgres(connectionString: string, poolSize = 10): Database {
+    const pool = new pg.Pool({
+      connectionString,
+      max: poolSize,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === pg.types.builtins.INT8
+            ? (value: string) => Number(value)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return new Database(
+      'postgres',
+      db,
+      async (fn) => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn(async (text) => (await client.query(text)).rows ?? []);
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        } finally {
+          client.release();
+        }
+      },
+      () => db.destroy(),
+    );
+  }
+
+  /**
+   * Embedded Postgres (PGlite). A directory path keeps data on disk and is locked against
+   * a second process; `undefined` keeps everything in memory (tests).
+   */
+  static async pglite(dataDir: string | undefined, options: { loadDataDir?: Blob } = {}): Promise<Database> {
+    let lock: DataDirLock | undefined;
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      lock = DataDirLock.acquire(dataDir);
+    }
+    try {
+      const client = await PGlite.create(dataDir ? `${dataDir}/pg` : undefined, {
+        ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      });
+      const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
+      return new Database(
+        'pglite',
+        db,
+        (fn) =>
+          client.transaction(async (tx) =>
+            fn(async (text) => {
+              const results = await tx.exec(text);
+              return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
+            }),
+          ),
+        async () => {
+          await db.destroy();
+          await client.close();
+          lock?.release();
+        },
+      );
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+  }
+
+  /** Runs `fn` in one transaction; hooks registered with `onCommit` run after it commits. */
+  async transaction<T>(fn: (trx: Transaction<DB>, onCommit: (hook: CommitHook) => void) => Promise<T>): Promise<T> {
+    const hooks: CommitHook[] = [];
+    const result = await this.db.transaction().execute((trx) => fn(trx, (hook) => hooks.push(hook)));
+    for (const hook of hooks) hook();
+    return result;
+  }
+
+  /** A transaction on the bare driver, for multi-statement SQL files (migrations). */
+  scriptTransaction<T>(fn: (run: ScriptRunner) => Promise<T>): Promise<T> {
+    return this.rawTransaction(fn);
+  }
+
+  close(): Promise<void> {
+    return this.release();
+  }
+}

@@ -1,0 +1,98 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Row types of the tables in migrations/; only repositories use them. */
+export interface PartiesTable {
+  id: string;
+  kind: 'person' | 'organisation';
+  national_id: string;
+  name: string | null;
+  protected_identity: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface AgenciesTable {
+  id: string;
+  name: string;
+  services: string[];
+  jwks: ColumnType<unknown, string, string>;
+  created_at: Generated<Date>;
+}
+
+export interface MandatesTable {
+  id: string;
+  principal_id: string;
+  mode: 'several' | 'joint';
+  may_delegate: boolean;
+  valid_from: Date;
+  valid_to: Date;
+  state: 'pending' | 'active' | 'revoked';
+  parent_id: string | null;
+  created_at: Date;
+  created_by: string;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  revoked_role: RevokedRole | null;
+  revoke_reason: string | null;
+}
+
+export type RevokedRole = 'principal' | 'agent' | 'agency' | 'delegator' | 'official';
+
+export interface MandateAgentsTable {
+  mandate_id: string;
+  agent_id: string;
+}
+
+export interface MandateScopesTable {
+  mandate_id: string;
+  service: string;
+  permission: string;
+  max_amount: number | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  party_id: string;
+  method: string;
+  assurance: number;
+  created_at: Date;
+  authenticated_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+}
+
+export interface UsedAssertionsTable {
+  agency_id: string;
+  jti: string;
+  expires_at: Date;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  id: string;
+  at: Date;
+  action: string;
+  actor: ColumnType<unknown, string, never>;
+  party_ids: string[];
+  mandate_id: string | null;
+  data: ColumnType<unknown, string, never>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  singleton: boolean;
+  seq: number;
+  hash: string;
+}
+
+export interface DB {
+  parties: PartiesTable;
+  agencies: AgenciesTable;
+  mandates: MandatesTable;
+  mandate_agents: MandateAgentsTable;
+  mandate_scopes: MandateScopesTable;
+  sessions: SessionsTable;
+  used_assertions: UsedAssertionsTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
+}

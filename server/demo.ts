@@ -1,0 +1,51 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { registerAgency } from './agencies/service.ts';
+import type { AppContext } from './context.ts';
+import { ensureParty } from './parties/repository.ts';
+
+/** Demo people: valid test numbers, never real people's. */
+export const DEMO_PEOPLE = [
+  { id: '194003212380', name: 'Anna Andersson', note: { sv: 'Pensionär', en: 'Pensioner' } },
+  { id: '196805144026', name: 'Karin Andersson', note: { sv: 'Annas dotter', en: "Anna's daughter" } },
+  { id: '197209083919', name: 'Erik Lindqvist', note: { sv: 'Förälder', en: 'Parent' } },
+  { id: '201503222463', name: 'Maja Lindqvist', note: { sv: 'Barn, 11 år', en: 'Child, age 11' } },
+  { id: '198511304829', name: 'Sara Ek', note: { sv: 'Skyddad identitet', en: 'Protected identity' }, protectedIdentity: true },
+  { id: '191212121212', name: 'Tolvan Tolvansson', note: { sv: 'Testperson', en: 'Test person' } },
+] as const;
+
+export const DEMO_ORGANISATION = { id: '5566778899', name: 'Exempelbyrån AB' };
+export const DEMO_AGENCY_ID = 'demo-agency';
+export const DEMO_AGENCY_KEY_FILE = 'demo-agency-key.json';
+
+/**
+ * Development only: demo people, an organisation and a demo agency that owns every demo
+ * service. The agency's private key is written to the data dir so a newcomer can try a check.
+ */
+export async function seedDemo(ctx: AppContext): Promise<{ agencyKeyFile: string }> {
+  const { database, policies, config } = ctx;
+  await database.transaction(async (trx) => {
+    for (const p of DEMO_PEOPLE) {
+      await ensureParty(trx, { type: 'person', id: p.id }, { name: p.name, protectedIdentity: 'protectedIdentity' in p });
+    }
+    await ensureParty(trx, { type: 'organisation', id: DEMO_ORGANISATION.id }, { name: DEMO_ORGANISATION.name });
+  });
+  const keyFile = path.join(config.dataDir, DEMO_AGENCY_KEY_FILE);
+  let privateJwk: JWK;
+  if (existsSync(keyFile)) {
+    privateJwk = JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
+  } else {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    privateJwk = { ...(await exportJWK(privateKey)), kid: `${DEMO_AGENCY_ID}-1`, alg: 'ES256' };
+    writeFileSync(keyFile, JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
+  }
+  const { d: _d, ...publicJwk } = privateJwk;
+  await registerAgency(database, policies, {
+    id: DEMO_AGENCY_ID,
+    name: 'Demo agency',
+    services: policies.services().map((s) => s.id),
+    jwks: { keys: [publicJwk] },
+  });
+  return { agencyKeyFile: keyFile };
+}

@@ -1,0 +1,82 @@
+import type { AppContext } from '../context.ts';
+import type { ApiRouter } from '../http/api-router.ts';
+import { idParam } from '../http/schemas.ts';
+import { requireSameOrigin, requireSession, sessionOf } from '../identity/sessions.ts';
+import { findPartiesByIds } from '../parties/repository.ts';
+import { grantBody, listQuery, mandateList, mandateView, revokeBody } from './schema.ts';
+import { grantMandate, listMandates, readMandate, revokeMandate } from './service.ts';
+
+export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
+  const { database, config, policies } = ctx;
+  const signedIn = requireSession(database.db, config);
+  const sameOrigin = requireSameOrigin(config);
+
+  api.add(
+    {
+      method: 'post',
+      path: '/api/mandates',
+      summary: 'Grant a power of attorney',
+      tag: 'Mandates',
+      security: 'session',
+      body: grantBody,
+      use: [sameOrigin, signedIn],
+      responses: { 201: { description: 'The new mandate', schema: mandateView } },
+    },
+    async (koa, { body }) => {
+      const session = sessionOf(koa);
+      const granter = (await findPartiesByIds(database.db, [session.partyId])).get(session.partyId);
+      if (!granter) throw new Error('session party missing');
+      koa.status = 201;
+      koa.body = await grantMandate(database, policies, granter, body);
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/api/mandates',
+      summary: 'Mandates I gave (as=principal) or that name me (as=agent)',
+      tag: 'Mandates',
+      security: 'session',
+      query: listQuery,
+      use: [signedIn],
+      responses: { 200: { description: 'Mandates, newest first', schema: mandateList } },
+    },
+    async (koa, { query }) => {
+      koa.body = { items: await listMandates(database, sessionOf(koa).partyId, query.as) };
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/api/mandates/:id',
+      summary: 'One mandate (404 unless I am its principal or an agent)',
+      tag: 'Mandates',
+      security: 'session',
+      params: idParam,
+      use: [signedIn],
+      responses: { 200: { description: 'The mandate', schema: mandateView } },
+    },
+    async (koa, { params }) => {
+      koa.body = await readMandate(database, sessionOf(koa).partyId, params.id);
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/api/mandates/:id/revoke',
+      summary: 'Revoke (as principal) or return (as agent) a mandate; idempotent',
+      tag: 'Mandates',
+      security: 'session',
+      params: idParam,
+      body: revokeBody,
+      use: [sameOrigin, signedIn],
+      responses: { 200: { description: 'The mandate as it now stands', schema: mandateView } },
+    },
+    async (koa, { params, body }) => {
+      koa.body = await revokeMandate(database, sessionOf(koa).partyId, params.id, body.reason);
+    },
+  );
+}
