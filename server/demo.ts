@@ -3,7 +3,9 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { registerAgency } from './agencies/service.ts';
 import type { AppContext } from './context.ts';
-import { ensureParty } from './parties/repository.ts';
+import { listMandatesByPrincipal } from './mandates/repository.ts';
+import { grantMandate } from './mandates/service.ts';
+import { ensureParty, findPartyByRef } from './parties/repository.ts';
 
 /** Demo people: valid test numbers, never real people's. */
 export const DEMO_PEOPLE = [
@@ -47,5 +49,16 @@ export async function seedDemo(ctx: AppContext): Promise<{ agencyKeyFile: string
     services: policies.services().map((s) => s.id),
     jwks: { keys: [publicJwk] },
   });
+  // Anna has let her daughter Karin handle her tax return, so the first demo check is a permit.
+  const anna = await findPartyByRef(database.db, { type: 'person', id: DEMO_PEOPLE[0].id });
+  if (anna && (await listMandatesByPrincipal(database.db, anna.id)).length === 0) {
+    await grantMandate(database, policies, anna, {
+      agents: [{ type: 'person', id: DEMO_PEOPLE[1].id }],
+      scopes: [{ service: 'skatteverket.income-tax', permissions: ['view-return', 'submit-return'] }],
+      validTo: new Date(Date.now() + 365 * 86_400_000),
+      mode: 'several',
+      mayDelegate: false,
+    });
+  }
   return { agencyKeyFile: keyFile };
 }

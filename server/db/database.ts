@@ -88,8 +88,9 @@ export class Database {
             }),
           ),
         async () => {
+          // Kysely's PGlite driver closes the client on destroy; close it here only if it did not.
           await db.destroy();
-          await client.close();
+          if (!client.closed) await client.close();
           lock?.release();
         },
       );

@@ -1,0 +1,77 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** A throwaway PostgreSQL cluster in a temp dir, on a unix socket and a loopback port. */
+export interface TestPostgres {
+  url: (database: string) => string;
+  stop: () => Promise<void>;
+}
+
+function findBinDir(): string {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const bin = path.join(base, v, 'bin');
+    if (existsSync(path.join(bin, 'initdb'))) return bin;
+  }
+  throw new Error(
+    'PostgreSQL server binaries not found under /usr/lib/postgresql. Install them (apt-get install -y postgresql) ' +
+      'or set TEST_DATABASE_URL to a server the tests may create databases on.',
+  );
+}
+
+const asRoot = process.getuid?.() === 0;
+
+/** initdb and postgres refuse to run as root; run them as the postgres user then. */
+function runAs(cmd: string, args: string[]): string[] {
+  return asRoot ? ['runuser', '-u', 'postgres', '--', cmd, ...args] : [cmd, ...args];
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const bin = findBinDir();
+  const dir = mkdtempSync(path.join(tmpdir(), 'ombud-pg-'));
+  chmodSync(dir, 0o777);
+  if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
+  const dataDir = path.join(dir, 'data');
+  const [initCmd, ...initArgs] = runAs(path.join(bin, 'initdb'), [
+    '-D', dataDir, '-U', 'ombud', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8',
+  ]);
+  execFileSync(initCmd as string, initArgs, { stdio: 'pipe' });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const [pgCmd, ...pgArgs] = runAs(path.join(bin, 'postgres'), [
+    '-D', dataDir, '-k', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'max_connections=200', '-c', 'shared_buffers=128MB',
+  ]);
+  const child = spawn(pgCmd as string, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const url = (database: string) => `postgres://ombud@127.0.0.1:${port}/${database}`;
+  const pg = await import('pg');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const client = new pg.default.Client({ connectionString: url('postgres') });
+    try {
+      await client.connect();
+      await client.end();
+      break;
+    } catch {
+      await client.end().catch(() => undefined);
+      if (child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`test Postgres did not start: ${stderr.slice(-2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
