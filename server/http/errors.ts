@@ -82,6 +82,8 @@ interface HttpLikeError {
 }
 
 function fromHttpError(err: HttpLikeError): ApiError | undefined {
+  // co-body rethrows JSON.parse's SyntaxError with status 400.
+  if (err instanceof SyntaxError) return new ApiError(400, 'invalid-json', 'The request body is not valid JSON.');
   const status = err.status ?? err.statusCode;
   if (status === 413 || err.type === 'entity.too.large') {
     return new ApiError(413, 'payload-too-large', 'The request body is too large.');
