@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './canonical-json.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -17,7 +17,7 @@ export interface ChainedEvent {
 
 /** sha256 over the previous hash and the RFC 8785 canonical JSON of the event. */
 export function chainHash(prevHash: string, event: ChainedEvent): string {
-  const body = canonicalize({
+  const body = canonicalJson({
     seq: event.seq,
     id: event.id,
     at: event.at.toISOString(),
