@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -40,38 +40,27 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   ]);
   execFileSync(initCmd as string, initArgs, { stdio: 'pipe' });
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const [pgCmd, ...pgArgs] = runAs(path.join(bin, 'postgres'), [
-    '-D', dataDir, '-k', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'max_connections=200', '-c', 'shared_buffers=128MB',
-  ]);
-  const child = spawn(pgCmd as string, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const url = (database: string) => `postgres://ombud@127.0.0.1:${port}/${database}`;
-  const pg = await import('pg');
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const client = new pg.default.Client({ connectionString: url('postgres') });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => undefined);
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`test Postgres did not start: ${stderr.slice(-2000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  const options = `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB`;
+  const pgCtl = path.join(bin, 'pg_ctl');
+  // pg_ctl daemonises the server and waits until it accepts connections; stopping goes through
+  // pg_ctl too, so no signal has to find its way through runuser.
+  const [startCmd, ...startArgs] = runAs(pgCtl, ['-D', dataDir, '-o', options, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
+  try {
+    execFileSync(startCmd as string, startArgs, { stdio: 'pipe' });
+  } catch (err) {
+    const log = existsSync(path.join(dir, 'log')) ? readFileSync(path.join(dir, 'log'), 'utf8').slice(-2000) : '';
+    throw new Error(`test Postgres did not start: ${(err as Error).message}\n${log}`);
   }
+  const url = (database: string) => `postgres://ombud@127.0.0.1:${port}/${database}`;
   return {
     url,
     stop: async () => {
-      child.kill('SIGINT');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
+      const [stopCmd, ...stopArgs] = runAs(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      try {
+        execFileSync(stopCmd as string, stopArgs, { stdio: 'pipe' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
