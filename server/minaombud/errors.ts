@@ -71,7 +71,9 @@ function toDfm(err: unknown, logger: Logger, ctx: Context): DfmError {
   } else {
     const status = (err as HttpLikeError).status ?? (err as HttpLikeError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      const detail = (err as HttpLikeError).type === 'entity.parse.failed' ? 'The request body is not valid JSON.' : 'The request could not be read.';
+      const type = (err as HttpLikeError).type;
+      const detail =
+        status === 413 ? 'The request body is too large.' : type?.startsWith('entity.') ? 'The request body is not valid JSON.' : 'The request could not be read.';
       return new DfmError(status === 413 || status === 415 ? status : 400, 'urn:dfm:error:validation', 'validation.client', detail, [{ path: '', message: detail }]);
     }
     logger.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error');

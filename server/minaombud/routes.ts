@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { findAgency } from '../agencies/repository.ts';
+import { checkDepsOf } from '../checks/routes.ts';
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { agencyOf, requireAgency } from '../identity/agency-tokens.ts';
@@ -101,14 +102,7 @@ export function minaOmbudRoutes(api: ApiRouter, ctx: AppContext): void {
     policies: ctx.policies,
     codes: new PermissionCodes(ctx.policies),
     signer,
-    checks: {
-      config: ctx.config,
-      database: ctx.database,
-      policies: ctx.policies,
-      keys: ctx.keys,
-      checkLog: ctx.checkLog,
-      checksTotal: ctx.metrics.checksTotal,
-    },
+    checks: checkDepsOf(ctx),
   };
   const use = [requireAgency(ctx.config, ctx.keys), requireCaller(ctx)];
 
