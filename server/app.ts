@@ -10,6 +10,8 @@ import { requestLog } from './http/request-log.ts';
 import { noStore, securityHeaders } from './http/security-headers.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { mandateRoutes } from './mandates/routes.ts';
+import { dfmErrors } from './minaombud/errors.ts';
+import { DFM_PREFIX, minaOmbudRoutes } from './minaombud/routes.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { webApp } from './web.ts';
 
@@ -23,9 +25,11 @@ export function createApp(ctx: AppContext): Koa {
   checkRoutes(api, ctx);
   auditRoutes(api, ctx);
   opsRoutes(api, ctx);
+  minaOmbudRoutes(api, ctx);
 
   app.use(requestLog(ctx.logger, ctx.metrics));
   app.use(errorHandler(ctx.logger));
+  app.use(dfmErrors(DFM_PREFIX, ctx.logger));
   app.use(securityHeaders(ctx.config));
   app.use(webApp(ctx.config));
   app.use(noStore);

@@ -24,6 +24,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   POLICIES_DIR: z.string().min(1).optional(),
   SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  MINA_OMBUD_SIGNING_KEYS_FILE: z.string().min(1).optional(),
   OIDC_ISSUER: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
@@ -44,6 +45,8 @@ export interface Config {
   policiesDir: string;
   migrationsDir: string;
   signingKeysFile: string | undefined;
+  /** RSA keys for the Mina ombud compatible API's signed answers; without them in production that API is off. */
+  minaOmbudSigningKeysFile: string | undefined;
   logLevel: string;
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
@@ -90,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policiesDir: path.resolve(e.POLICIES_DIR ?? path.join(projectRoot, 'policies')),
     migrationsDir: path.join(projectRoot, 'migrations'),
     signingKeysFile: e.SIGNING_KEYS_FILE,
+    minaOmbudSigningKeysFile: e.MINA_OMBUD_SIGNING_KEYS_FILE,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
     sessionAbsoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,

@@ -21,6 +21,8 @@ export interface AppContext {
   database: Database;
   policies: PolicyEngine;
   keys: KeyRing;
+  /** RS256 keys that sign the Mina ombud compatible answers; absent when that API is off. */
+  minaOmbudKeys?: KeyRing;
   metrics: Metrics;
   checkLog: CheckLog;
 }
@@ -62,7 +64,26 @@ export async function createContext(config: Config, options: { database?: Databa
     const { applied } = await migrate(database, config.migrationsDir);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const keys = await KeyRing.load({ file: config.signingKeysFile, dataDir: config.dataDir, generate: config.mode !== 'production' });
-    return { config, logger, database, policies, keys, metrics: createMetrics(), checkLog: new CheckLog(database) };
+    const minaOmbudKeys =
+      config.minaOmbudSigningKeysFile || config.mode !== 'production'
+        ? await KeyRing.load({
+            file: config.minaOmbudSigningKeysFile,
+            dataDir: config.dataDir,
+            generate: config.mode !== 'production',
+            fileName: 'mina-ombud-signing-keys.json',
+            alg: 'RS256',
+          })
+        : undefined;
+    return {
+      config,
+      logger,
+      database,
+      policies,
+      keys,
+      ...(minaOmbudKeys ? { minaOmbudKeys } : {}),
+      metrics: createMetrics(),
+      checkLog: new CheckLog(database),
+    };
   } catch (err) {
     if (!options.database) await database.close();
     throw err;

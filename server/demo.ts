@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { registerAgency } from './agencies/service.ts';
+import { generateClientSecret } from './identity/client-secret.ts';
 import type { AppContext } from './context.ts';
 import { listMandatesByPrincipal } from './mandates/repository.ts';
 import { grantMandate } from './mandates/service.ts';
@@ -20,6 +21,9 @@ export const DEMO_PEOPLE = [
 export const DEMO_ORGANISATION = { id: '5566778899', name: 'Exempelbyrån AB' };
 export const DEMO_AGENCY_ID = 'demo-agency';
 export const DEMO_AGENCY_KEY_FILE = 'demo-agency-key.json';
+/** The demo agency as a Mina ombud "tredje man": its organisation number and client secret file. */
+export const DEMO_AGENCY_ORG_NUMBER = '2021000001';
+export const DEMO_AGENCY_SECRET_FILE = 'demo-agency-client-secret.txt';
 
 /**
  * Development only: demo people, an organisation and a demo agency that owns every demo
@@ -43,11 +47,16 @@ export async function seedDemo(ctx: AppContext): Promise<{ agencyKeyFile: string
     writeFileSync(keyFile, JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
   }
   const { d: _d, ...publicJwk } = privateJwk;
+  const secretFile = path.join(config.dataDir, DEMO_AGENCY_SECRET_FILE);
+  if (!existsSync(secretFile)) writeFileSync(secretFile, generateClientSecret(), { mode: 0o600 });
   await registerAgency(database, policies, {
     id: DEMO_AGENCY_ID,
     name: 'Demo agency',
     services: policies.services().map((s) => s.id),
     jwks: { keys: [publicJwk] },
+    orgNumber: DEMO_AGENCY_ORG_NUMBER,
+    tokenScopes: ['user:any', 'user:other', 'user:self'],
+    clientSecret: readFileSync(secretFile, 'utf8').trim(),
   });
   // Anna has let her daughter Karin handle her tax return, so the first demo check is a permit.
   const anna = await findPartyByRef(database.db, { type: 'person', id: DEMO_PEOPLE[0].id });

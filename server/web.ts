@@ -15,7 +15,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Paths that belong to the server; everything else under GET is the single-page app. */
-const SERVER_PREFIXES = ['/api/', '/auth/', '/oauth/', '/.well-known/', '/healthz', '/readyz', '/metrics', '/openapi.json', '/dev/'];
+const SERVER_PREFIXES = ['/api/', '/auth/', '/oauth/', '/.well-known/', '/healthz', '/readyz', '/metrics', '/openapi.json', '/dev/', '/dfm/'];
 
 /**
  * Serves the built web app from `web/dist` (or `web/` itself before a build) on the same

@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { appendAudit } from '../audit/service.ts';
 import type { Database } from '../db/database.ts';
+import { hashClientSecret, MIN_SECRET_LENGTH } from '../identity/client-secret.ts';
+import { InvalidIdentityNumberError, parseOrganisationNumber } from '../identity/identity-number.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
 import { type Agency, upsertAgency } from './repository.ts';
 
 export class AgencyInputError extends Error {
   override name = 'AgencyInputError';
 }
+
+/** Scopes an agency may be given: the end-user scopes of the Mina ombud consumer API. */
+export const TOKEN_SCOPES = ['user:self', 'user:other', 'user:any'] as const;
 
 const publicJwks = z.object({
   keys: z
@@ -18,11 +23,26 @@ const publicJwks = z.object({
     .min(1),
 });
 
+const orgNumber = z.string().transform((value, ctx) => {
+  try {
+    return parseOrganisationNumber(value).value;
+  } catch (err) {
+    if (!(err instanceof InvalidIdentityNumberError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return z.NEVER;
+  }
+});
+
 const agencyInput = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
   name: z.string().trim().min(1).max(200),
   services: z.array(z.string()).min(1),
   jwks: publicJwks,
+  orgNumber: orgNumber.optional(),
+  clientSecret: z.string().min(MIN_SECRET_LENGTH, `a client secret has at least ${MIN_SECRET_LENGTH} characters`).max(500).optional(),
+  tokenScopes: z.array(z.enum(TOKEN_SCOPES)).optional(),
+  idTokenIssuer: z.string().min(1).max(500).optional(),
+  idTokenAudience: z.string().min(1).max(500).optional(),
 });
 
 /** Registers an agency (or replaces its name, services and keys) and records it in the audit trail. */
@@ -33,11 +53,17 @@ export async function registerAgency(database: Database, policies: PolicyEngine,
   }
   const unknown = parsed.data.services.filter((s) => !policies.service(s));
   if (unknown.length > 0) throw new AgencyInputError(`unknown services: ${unknown.join(', ')}`);
+  const { orgNumber, clientSecret, tokenScopes, idTokenIssuer, idTokenAudience } = parsed.data;
   const agency: Agency = {
     id: parsed.data.id,
     name: parsed.data.name,
     services: [...new Set(parsed.data.services)].sort(),
     jwks: parsed.data.jwks as Agency['jwks'],
+    ...(orgNumber !== undefined ? { orgNumber } : {}),
+    ...(clientSecret !== undefined ? { clientSecretHash: await hashClientSecret(clientSecret) } : {}),
+    ...(tokenScopes !== undefined ? { tokenScopes: [...new Set(tokenScopes)].sort() } : {}),
+    ...(idTokenIssuer !== undefined ? { idTokenIssuer } : {}),
+    ...(idTokenAudience !== undefined ? { idTokenAudience } : {}),
   };
   await database.transaction(async (trx) => {
     await upsertAgency(trx, agency);
@@ -46,7 +72,16 @@ export async function registerAgency(database: Database, policies: PolicyEngine,
         action: 'agency.registered',
         actor: { type: 'operator' },
         partyIds: [],
-        data: { agencyId: agency.id, name: agency.name, services: agency.services, kids: agency.jwks.keys.map((k) => k.kid) },
+        data: {
+          agencyId: agency.id,
+          name: agency.name,
+          services: agency.services,
+          kids: agency.jwks.keys.map((k) => k.kid),
+          // Never the secret itself: only that one was set.
+          ...(orgNumber !== undefined ? { orgNumber } : {}),
+          ...(agency.tokenScopes ? { tokenScopes: agency.tokenScopes } : {}),
+          ...(clientSecret !== undefined ? { clientSecretSet: true } : {}),
+        },
       },
     ]);
   });

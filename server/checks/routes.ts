@@ -4,8 +4,9 @@ import { agencyOf, requireAgency } from '../identity/agency-tokens.ts';
 import { checkBody, checkResponse, representationsQuery, representationsResponse } from './schema.ts';
 import { type CheckDeps, check, representations } from './service.ts';
 
-export function checkRoutes(api: ApiRouter, ctx: AppContext): void {
-  const deps: CheckDeps = {
+/** What the check engine needs from the application; every API that asks checks builds it here. */
+export function checkDepsOf(ctx: AppContext): CheckDeps {
+  return {
     config: ctx.config,
     database: ctx.database,
     policies: ctx.policies,
@@ -13,6 +14,10 @@ export function checkRoutes(api: ApiRouter, ctx: AppContext): void {
     checkLog: ctx.checkLog,
     checksTotal: ctx.metrics.checksTotal,
   };
+}
+
+export function checkRoutes(api: ApiRouter, ctx: AppContext): void {
+  const deps = checkDepsOf(ctx);
   const agencyOnly = requireAgency(ctx.config, ctx.keys);
 
   api.add(

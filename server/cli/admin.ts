@@ -9,13 +9,18 @@ import { openDatabase } from '../context.ts';
 import { DataDirBusyError } from '../db/data-dir-lock.ts';
 import { MigrationError, migrate } from '../db/migrate.ts';
 import { DEMO_AGENCY_ID, DEMO_AGENCY_KEY_FILE, DEMO_PEOPLE } from '../demo.ts';
+import { generateClientSecret } from '../identity/client-secret.ts';
 import { PolicyEngine, PolicyLoadError } from '../policy/engine.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
   migrate                              apply pending migrations
   agency add --id <id> --name <name> --services <s1,s2> --jwks <file.json>
-                                       register an agency (or replace its services and keys)
+             [--org-number <orgnr>] [--scopes user:self,user:other,user:any]
+             [--client-secret-file <file> | --generate-client-secret]
+             [--id-token-issuer <iss>] [--id-token-audience <aud>]
+                                       register an agency (or replace its services and keys);
+                                       the options make it a tredje man of the Mina ombud API
   audit verify                         walk the audit chain; exit 1 and name the first broken link
   demo-assertion                       print a client assertion signed with the demo agency key
   demo-check [--agent <pnr>] [--principal <pnr>] [--service <id>] [--permission <code>]
@@ -116,20 +121,52 @@ async function run(argv: string[]): Promise<number> {
           name: { type: 'string' },
           services: { type: 'string' },
           jwks: { type: 'string' },
+          'org-number': { type: 'string' },
+          scopes: { type: 'string' },
+          'client-secret-file': { type: 'string' },
+          'generate-client-secret': { type: 'boolean' },
+          'id-token-issuer': { type: 'string' },
+          'id-token-audience': { type: 'string' },
         },
       });
       if (!values.id || !values.name || !values.services || !values.jwks) throw new UsageError('agency add needs --id, --name, --services and --jwks');
+      if (values['client-secret-file'] && values['generate-client-secret']) {
+        throw new UsageError('Give --client-secret-file or --generate-client-secret, not both.');
+      }
       let jwks: unknown;
       try {
         jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
       } catch (err) {
         throw new UsageError(`Cannot read ${values.jwks}: ${(err as Error).message}`);
       }
+      let clientSecret: string | undefined;
+      if (values['client-secret-file']) {
+        try {
+          clientSecret = readFileSync(values['client-secret-file'], 'utf8').trim();
+        } catch (err) {
+          throw new UsageError(`Cannot read ${values['client-secret-file']}: ${(err as Error).message}`);
+        }
+      } else if (values['generate-client-secret']) {
+        clientSecret = generateClientSecret();
+      }
       const policies = PolicyEngine.load(readConfig().policiesDir);
       const agency = await withDatabase((db) =>
-        registerAgency(db, policies, { id: values.id, name: values.name, services: values.services?.split(','), jwks }),
+        registerAgency(db, policies, {
+          id: values.id,
+          name: values.name,
+          services: values.services?.split(','),
+          jwks,
+          ...(values['org-number'] ? { orgNumber: values['org-number'] } : {}),
+          ...(values.scopes !== undefined ? { tokenScopes: values.scopes.split(',').filter(Boolean) } : {}),
+          ...(clientSecret !== undefined ? { clientSecret } : {}),
+          ...(values['id-token-issuer'] ? { idTokenIssuer: values['id-token-issuer'] } : {}),
+          ...(values['id-token-audience'] ? { idTokenAudience: values['id-token-audience'] } : {}),
+        }),
       );
       out(`Agency ${agency.id} (${agency.name}) may check: ${agency.services.join(', ')}`);
+      if (agency.orgNumber) out(`Tredje man ${agency.orgNumber}; scopes: ${(agency.tokenScopes ?? []).join(' ') || '(unchanged)'}`);
+      // Shown once and never stored: only its hash is kept.
+      if (values['generate-client-secret']) out(`Client secret (shown only now): ${clientSecret}`);
       return 0;
     }
     case 'audit verify': {

@@ -16,6 +16,11 @@ export interface AgenciesTable {
   services: string[];
   jwks: ColumnType<unknown, string, string>;
   created_at: Generated<Date>;
+  org_number: ColumnType<string | null, string | null | undefined, string | null>;
+  client_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  token_scopes: ColumnType<string[], string[] | undefined, string[]>;
+  id_token_issuer: ColumnType<string | null, string | null | undefined, string | null>;
+  id_token_audience: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MandatesTable {

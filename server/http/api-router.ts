@@ -22,6 +22,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends AnyObject, P extends A
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   /** Authentication and authorisation middleware that run after validation. */
   use?: Middleware[];
+  /** How errors look when not our problem+json (a compatibility API with its own error object). */
+  errorResponse?: { description: string; schema: z.ZodType; contentType: string };
 }
 
 export interface Input<B extends z.ZodType, Q extends AnyObject, P extends AnyObject> {
@@ -104,10 +106,12 @@ export class ApiRouter {
         ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
         : { description: r.description };
     }
-    responses.default = {
-      description: 'An error, as RFC 9457 problem details',
-      content: { 'application/problem+json': { schema: problemSchema } },
-    };
+    responses.default = spec.errorResponse
+      ? { description: spec.errorResponse.description, content: { [spec.errorResponse.contentType]: { schema: spec.errorResponse.schema } } }
+      : {
+          description: 'An error, as RFC 9457 problem details',
+          content: { 'application/problem+json': { schema: problemSchema } },
+        };
     const operation: ZodOpenApiOperationObject = {
       summary: spec.summary,
       tags: [spec.tag],

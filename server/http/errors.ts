@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'method-not-allowed'
   | 'invalid-client'
   | 'invalid-grant'
+  | 'invalid-scope'
   | 'unsupported-grant-type'
   | 'unavailable'
   | 'internal';

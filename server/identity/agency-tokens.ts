@@ -1,10 +1,11 @@
 import type { Context, Next } from 'koa';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { findAgency, recordAssertion } from '../agencies/repository.ts';
+import { type Agency, findAgency, recordAssertion } from '../agencies/repository.ts';
 import type { Config } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { ApiError, type ErrorCode } from '../http/errors.ts';
+import { verifyClientSecret } from './client-secret.ts';
 import type { KeyRing } from './keys.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -20,18 +21,22 @@ export const tokenRequest = z.object({
   client_assertion: z.string().max(8192).optional(),
   scope: z.string().max(200).optional(),
   client_id: z.string().max(100).optional(),
+  client_secret: z.string().max(500).optional(),
 });
 
 export const tokenResponse = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),
   expires_in: z.number().int(),
+  scope: z.string().optional(),
 });
 
 /** The agency an access token was issued to, as its claims say. */
 export interface AgencyPrincipal {
   id: string;
   services: readonly string[];
+  /** The OAuth scopes granted to this token (e.g. `user:self`); none for a plain v1 token. */
+  scopes?: readonly string[];
 }
 
 /** OAuth errors carry RFC 6749's `error` member beside our problem fields. */
@@ -49,20 +54,91 @@ function apiAudience(config: Config): string {
   return `${config.publicUrl}/api/v1`;
 }
 
+type TokenForm = z.infer<typeof tokenRequest>;
+
 /**
- * Client credentials with `private_key_jwt` (RFC 7523): the agency signs an assertion with a
- * key it registered; we check issuer = subject = the agency, our token endpoint as audience,
- * a short lifetime and a `jti` never seen before, then issue a short-lived access token.
+ * Client credentials. Two ways to authenticate: `private_key_jwt` (RFC 7523), our own, and a
+ * client secret sent as HTTP Basic or in the form (RFC 6749 §2.3.1), as Mina ombud's clients do.
+ * Exactly one may be used. Requested scopes must all have been given to the agency.
  */
 export async function issueAccessToken(
   db: Queryable,
   config: Config,
   keys: KeyRing,
-  form: z.infer<typeof tokenRequest>,
+  form: TokenForm,
+  authorization?: string,
 ): Promise<z.infer<typeof tokenResponse>> {
   if (form.grant_type !== 'client_credentials') {
     throw oauthError(400, 'unsupported-grant-type', 'unsupported_grant_type', 'Only client_credentials is supported.');
   }
+  const basic = authorization ? parseBasic(authorization) : undefined;
+  const bySecret = basic !== undefined || form.client_secret !== undefined;
+  const byAssertion = form.client_assertion !== undefined || form.client_assertion_type !== undefined;
+  if ((basic && form.client_secret !== undefined) || (bySecret && byAssertion)) {
+    throw oauthError(400, 'invalid-request', 'invalid_request', 'Use exactly one way to authenticate the client.');
+  }
+  const agency = bySecret ? await authenticateBySecret(db, form, basic) : await authenticateByAssertion(db, config, form);
+  const scopes = grantedScopes(agency, form.scope);
+  const accessToken = await keys.sign(
+    { sub: agency.id, services: agency.services, ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}) },
+    { typ: ACCESS_TOKEN_TYP, issuer: config.publicUrl, audience: apiAudience(config), expiresInSeconds: config.accessTokenSeconds },
+  );
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: config.accessTokenSeconds,
+    ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+  };
+}
+
+/** `Basic base64(urlencode(id):urlencode(secret))`; anything else in the header is a failed authentication. */
+function parseBasic(header: string): { clientId: string; secret: string } {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header.trim());
+  const decoded = match ? Buffer.from(match[1] as string, 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  if (colon < 1) throw invalidClient('The Authorization header must be HTTP Basic with the client id and secret.');
+  try {
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw invalidClient('The client id or secret is not correctly encoded.');
+  }
+}
+
+async function authenticateBySecret(
+  db: Queryable,
+  form: TokenForm,
+  basic: { clientId: string; secret: string } | undefined,
+): Promise<Agency> {
+  const clientId = basic?.clientId ?? form.client_id;
+  const secret = basic?.secret ?? form.client_secret;
+  if (!clientId || secret === undefined) throw invalidClient('Send client_id and client_secret.');
+  if (basic && form.client_id !== undefined && form.client_id !== basic.clientId) {
+    throw invalidClient('client_id and the Basic credentials differ.');
+  }
+  const agency = clientId.length <= 100 ? await findAgency(db, clientId) : undefined;
+  // An unknown client costs as much time as a wrong secret: no oracle for agency ids.
+  const ok = await verifyClientSecret(secret, agency?.clientSecretHash);
+  if (!agency || !ok) throw invalidClient('Unknown client or wrong client secret.');
+  return agency;
+}
+
+function grantedScopes(agency: Agency, requested: string | undefined): string[] {
+  const scopes = [...new Set((requested ?? '').split(' ').filter((s) => s.length > 0))].sort();
+  const allowed = new Set(agency.tokenScopes ?? []);
+  const refused = scopes.filter((s) => !allowed.has(s));
+  if (refused.length > 0) {
+    throw oauthError(400, 'invalid-scope', 'invalid_scope', `This client may not ask for: ${refused.join(' ')}.`);
+  }
+  return scopes;
+}
+
+/**
+ * `private_key_jwt` (RFC 7523): the agency signs an assertion with a key it registered; we check
+ * issuer = subject = the agency, our token endpoint as audience, a short lifetime and a `jti`
+ * never seen before.
+ */
+async function authenticateByAssertion(db: Queryable, config: Config, form: TokenForm): Promise<Agency> {
   if (form.client_assertion_type !== JWT_BEARER || !form.client_assertion) {
     throw invalidClient(`Authenticate with client_assertion_type=${JWT_BEARER} and a signed client_assertion.`);
   }
@@ -106,11 +182,7 @@ export async function issueAccessToken(
   if (!(await recordAssertion(db, agency.id, jti, new Date(exp * 1000)))) {
     throw oauthError(400, 'invalid-grant', 'invalid_grant', 'This client assertion was already used.');
   }
-  const accessToken = await keys.sign(
-    { sub: agency.id, services: agency.services },
-    { typ: ACCESS_TOKEN_TYP, issuer: config.publicUrl, audience: apiAudience(config), expiresInSeconds: config.accessTokenSeconds },
-  );
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: config.accessTokenSeconds };
+  return agency;
 }
 
 /** Route guard for agency endpoints: a valid Bearer access token we issued. */
@@ -134,7 +206,8 @@ export function requireAgency(config: Config, keys: KeyRing) {
       });
       const services = Array.isArray(payload.services) ? payload.services.filter((s) => typeof s === 'string') : [];
       if (typeof payload.sub !== 'string') throw fail('The access token names no agency.');
-      ctx.state.agency = { id: payload.sub, services } satisfies AgencyPrincipal;
+      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s.length > 0) : [];
+      ctx.state.agency = { id: payload.sub, services, scopes } satisfies AgencyPrincipal;
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw fail(err instanceof joseErrors.JWTExpired ? 'The access token has expired.' : 'The access token is not valid.');

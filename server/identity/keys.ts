@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   exportJWK,
+  FlattenedSign,
   generateKeyPair,
   importJWK,
   type JWK,
@@ -14,6 +15,26 @@ import { z } from 'zod';
 
 /** Our tokens are signed with ES256 only; verification accepts nothing else. */
 export const SIGNING_ALG = 'ES256';
+
+/**
+ * A ring signs with one algorithm. ES256 is ours; RS256 exists for clients that verify
+ * nothing else (Mina ombud's consumer API signs its answers with RSA).
+ */
+export type RingAlg = typeof SIGNING_ALG | 'RS256';
+
+const rsaKeyFileSchema = z.object({
+  keys: z
+    .array(
+      z.looseObject({
+        kid: z.string().min(1),
+        kty: z.literal('RSA'),
+        n: z.string().min(342, 'RSA keys have at least 2048 bits'),
+        e: z.string().min(1),
+        d: z.string().min(1),
+      }),
+    )
+    .min(1),
+});
 
 const keyFileSchema = z.object({
   keys: z
@@ -46,33 +67,43 @@ export class KeyFileError extends Error {
  * so that what older keys signed still verifies while it lives.
  */
 export class KeyRing {
-  private constructor(private readonly keys: LoadedKey[]) {}
+  private constructor(
+    private readonly keys: LoadedKey[],
+    readonly alg: RingAlg = SIGNING_ALG,
+  ) {}
 
-  static async fromJwks(privateJwks: unknown): Promise<KeyRing> {
+  static async fromJwks(privateJwks: unknown, alg: RingAlg = SIGNING_ALG): Promise<KeyRing> {
+    const keys: LoadedKey[] = [];
+    if (alg === 'RS256') {
+      const parsed = rsaKeyFileSchema.safeParse(privateJwks);
+      if (!parsed.success) throw new KeyFileError('The RSA signing key file must hold {"keys": [RSA (2048+ bit) private JWKs with kid]}');
+      for (const jwk of parsed.data.keys) {
+        const pub = { kty: jwk.kty, n: jwk.n, e: jwk.e };
+        keys.push(await loadKey(jwk, pub, jwk.kid, alg));
+      }
+      return new KeyRing(keys, alg);
+    }
     const parsed = keyFileSchema.safeParse(privateJwks);
     if (!parsed.success) throw new KeyFileError('The signing key file must hold {"keys": [EC P-256 private JWKs with kid]}');
-    const keys: LoadedKey[] = [];
     for (const jwk of parsed.data.keys) {
-      const { d: _d, ...pub } = jwk;
-      keys.push({
-        kid: jwk.kid,
-        privateKey: (await importJWK({ ...jwk, alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey,
-        publicKey: (await importJWK({ ...pub, alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey,
-        publicJwk: { kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y, kid: jwk.kid, alg: SIGNING_ALG, use: 'sig' },
-      });
+      keys.push(await loadKey(jwk, { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, jwk.kid, alg));
     }
     return new KeyRing(keys);
   }
 
-  /** Production reads the configured file; development makes one in the data dir once. */
-  static async load(options: { file: string | undefined; dataDir: string; generate: boolean }): Promise<KeyRing> {
-    const file = options.file ?? path.join(options.dataDir, 'signing-keys.json');
+  /**
+   * Production reads the configured file; development makes one in the data dir once.
+   * `fileName` and `alg` choose another ring than the default ES256 one.
+   */
+  static async load(options: { file: string | undefined; dataDir: string; generate: boolean; fileName?: string; alg?: RingAlg }): Promise<KeyRing> {
+    const alg = options.alg ?? SIGNING_ALG;
+    const file = options.file ?? path.join(options.dataDir, options.fileName ?? 'signing-keys.json');
     if (!existsSync(file)) {
       if (!options.generate) throw new KeyFileError(`Signing key file ${file} is missing`);
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify({ keys: [await generatePrivateJwk()] }, null, 2), { mode: 0o600 });
+      writeFileSync(file, JSON.stringify({ keys: [await generatePrivateJwk(alg)] }, null, 2), { mode: 0o600 });
     }
-    return KeyRing.fromJwks(JSON.parse(readFileSync(file, 'utf8')));
+    return KeyRing.fromJwks(JSON.parse(readFileSync(file, 'utf8')), alg);
   }
 
   get currentKid(): string {
@@ -86,7 +117,7 @@ export class KeyRing {
   async sign(claims: JWTPayload, options: { typ: string; issuer: string; audience: string; expiresInSeconds: number }) {
     const key = this.keys[0] as LoadedKey;
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: options.typ })
+      .setProtectedHeader({ alg: this.alg, kid: key.kid, typ: options.typ })
       .setIssuer(options.issuer)
       .setAudience(options.audience)
       .setIssuedAt()
@@ -103,13 +134,32 @@ export class KeyRing {
         if (!key) throw new KeyFileError('unknown kid');
         return key.publicKey;
       },
-      { algorithms: [SIGNING_ALG], issuer: options.issuer, audience: options.audience, typ: options.typ },
+      { algorithms: [this.alg], issuer: options.issuer, audience: options.audience, typ: options.typ },
     );
+  }
+
+  /**
+   * A JWS with detached payload (RFC 7515 appendix F) over `payload`: the protected header
+   * names only `alg` and `kid`, and the answer carries the header and signature, not the payload.
+   */
+  async signDetached(payload: Uint8Array): Promise<{ protected: string; signature: string }> {
+    const key = this.keys[0] as LoadedKey;
+    const jws = await new FlattenedSign(payload).setProtectedHeader({ alg: this.alg, kid: key.kid }).sign(key.privateKey);
+    return { protected: jws.protected as string, signature: jws.signature };
   }
 }
 
-export async function generatePrivateJwk(): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+async function loadKey(privateJwk: JWK, publicPart: JWK, kid: string, alg: RingAlg): Promise<LoadedKey> {
+  return {
+    kid,
+    privateKey: (await importJWK({ ...privateJwk, alg }, alg)) as CryptoKey,
+    publicKey: (await importJWK({ ...publicPart, alg }, alg)) as CryptoKey,
+    publicJwk: { ...publicPart, kid, alg, use: 'sig' },
+  };
+}
+
+export async function generatePrivateJwk(alg: RingAlg = SIGNING_ALG): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, kid: `ombud-${new Date().toISOString().slice(0, 10)}-${crypto.randomUUID().slice(0, 8)}` };
 }

@@ -108,7 +108,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
     {
       method: 'post',
       path: '/oauth/token',
-      summary: 'OAuth 2.0 client credentials with private_key_jwt (RFC 7523) for agencies',
+      summary: 'OAuth 2.0 client credentials for agencies: private_key_jwt (RFC 7523) or a client secret (Basic or form)',
       tag: 'Agencies',
       body: tokenRequest,
       bodyType: 'form',
@@ -116,7 +116,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
     },
     async (koa, { body }) => {
       koa.set('Cache-Control', 'no-store');
-      koa.body = await issueAccessToken(database.db, config, keys, body);
+      koa.body = await issueAccessToken(database.db, config, keys, body, koa.get('Authorization') || undefined);
     },
   );
 

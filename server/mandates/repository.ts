@@ -139,3 +139,10 @@ export async function markRevoked(
     .where('id', '=', id)
     .execute();
 }
+
+/** Several mandates by id, in no particular order; ids that name nothing are left out. */
+export async function findMandatesByIds(db: Queryable, ids: readonly string[]): Promise<MandateRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('mandates').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  return hydrate(db, rows);
+}

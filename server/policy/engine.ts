@@ -23,6 +23,11 @@ const serviceEntrySchema = z.strictObject({
         name: localised,
         description: localised,
         amountLimit: z.strictObject({ required: z.boolean(), max: z.number().int().min(1) }).optional(),
+        /** The permission's code in the Mina ombud API, when an agency keeps the one it already uses. */
+        minaOmbudCode: z
+          .string()
+          .regex(/^[\u0021-\u007e\u00a1-\u00ff]{1,255}$/)
+          .optional(),
       }),
     )
     .min(1),
