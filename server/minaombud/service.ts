@@ -1,4 +1,4 @@
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../audit/canonical-json.ts';
 import type { Agency } from '../agencies/repository.ts';
 import { findAgencyByOrgNumber } from '../agencies/repository.ts';
 import { type AuditEventInput, appendAudit } from '../audit/service.ts';
@@ -81,7 +81,7 @@ export function tredjemanOf(agency: Agency): Tredjeman {
 async function signed<T extends object>(signer: KeyRing, value: T): Promise<T & { _sig: JwsSig }> {
   // Through JSON first, so what is signed is exactly what goes on the wire.
   const plain = JSON.parse(JSON.stringify(value)) as T;
-  const canonical = canonicalize(plain);
+  const canonical = canonicalJson(plain);
   if (canonical === undefined) throw new Error('nothing to sign');
   const sig: JwsSig = await signer.signDetached(new TextEncoder().encode(canonical));
   return { ...plain, _sig: sig };

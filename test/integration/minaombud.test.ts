@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import canonicalize from 'canonicalize';
+import canonicalizeModule from 'canonicalize';
 import {
   base64url,
   type CryptoKey,
@@ -21,6 +21,9 @@ import { projectRoot } from '../../server/config.ts';
 import { insertMandate } from '../../server/mandates/repository.ts';
 import { ensureParty } from '../../server/parties/repository.ts';
 import { ENGINES, inDays, person, startServer, type TestServer } from '../support/server.ts';
+
+// The package is CommonJS; its default import is the function itself.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 /**
  * The Mina ombud consumer API (dfm_konsument_v2.yaml) driven the way the published sample
