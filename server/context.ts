@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { CheckLookup } from './checks/batch-lookup.ts';
 import { CheckLog } from './checks/check-log.ts';
 import type { Config } from './config.ts';
 import { Database } from './db/database.ts';
@@ -25,6 +26,9 @@ export interface AppContext {
   minaOmbudKeys?: KeyRing;
   metrics: Metrics;
   checkLog: CheckLog;
+  checkLookup: CheckLookup;
+  /** A synchronous standby that check lookups read from (`DATABASE_READ_URL`); writes stay on `database`. */
+  readDatabase?: Database;
 }
 
 function createMetrics(): Metrics {
@@ -60,6 +64,7 @@ export async function createContext(config: Config, options: { database?: Databa
   const logger = options.logger ?? createLogger(config.logLevel);
   const policies = PolicyEngine.load(config.policiesDir);
   const database = options.database ?? (await openDatabase(config));
+  const readDatabase = config.databaseReadUrl ? Database.postgres(config.databaseReadUrl) : undefined;
   try {
     const { applied } = await migrate(database, config.migrationsDir);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -83,9 +88,12 @@ export async function createContext(config: Config, options: { database?: Databa
       ...(minaOmbudKeys ? { minaOmbudKeys } : {}),
       metrics: createMetrics(),
       checkLog: new CheckLog(database),
+      checkLookup: new CheckLookup(readDatabase ?? database),
+      ...(readDatabase ? { readDatabase } : {}),
     };
   } catch (err) {
     if (!options.database) await database.close();
+    await readDatabase?.close();
     throw err;
   }
 }

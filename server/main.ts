@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     force.unref();
     await once(server, 'close').catch(() => undefined);
     await ctx.database.close();
+    await ctx.readDatabase?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -11,8 +11,9 @@ import { ASSURANCE } from '../identity/sessions.ts';
 import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/repository.ts';
 import type { PartyRef } from '../parties/schema.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
+import type { CheckLookup } from './batch-lookup.ts';
 import type { CheckLog } from './check-log.ts';
-import { activeScopesForAgent, type Candidate, findCandidates } from './repository.ts';
+import { activeScopesForAgent, type Candidate } from './repository.ts';
 import type { CheckInput, CheckResponse } from './schema.ts';
 
 const DECISION_TOKEN_TYP = 'ombud-decision+jwt';
@@ -24,6 +25,7 @@ export interface CheckDeps {
   policies: PolicyEngine;
   keys: KeyRing;
   checkLog: CheckLog;
+  lookup: CheckLookup;
   checksTotal: Counter<'decision'>;
 }
 
@@ -89,13 +91,11 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
   assertServiceOwned(deps, agency, input.service, input.permission);
   const db = deps.database.db;
   const at = input.at ?? new Date();
-  const [agent, principal] = await Promise.all([findPartyByRef(db, input.agent), findPartyByRef(db, input.principal)]);
+  const { agent, principal, candidates } = await deps.lookup.find(input);
 
   const reasons: Reason[] = [];
   const basis: Basis[] = [];
-  let candidates: Candidate[] = [];
   if (agent && principal) {
-    candidates = await findCandidates(db, principal.id, agent.id, input.service, input.permission);
     const coAgentIds = new Set<string>();
     for (const ref of input.coAgents ?? []) {
       const co = await findPartyByRef(db, ref);
