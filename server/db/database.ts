@@ -62,7 +62,11 @@ export class Database {
           client.release();
         }
       },
-      () => db.destroy(),
+      async () => {
+        await db.destroy();
+        // Kysely ends the pool only if it ever ran a query; named statements use the pool directly.
+        if (!pool.ended) await pool.end();
+      },
       async (name, text, values) => {
         const result = await pool.query({ name, text, values: [...values] });
         return { rows: result.rows, rowCount: result.rowCount ?? 0 };
