@@ -84,10 +84,9 @@ export class CheckLookup {
   constructor(private readonly database: Database) {}
 
   find(key: LookupKey): Promise<LookupResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ key, resolve, reject });
-      this.schedule();
-    });
+    const found = new Promise<LookupResult>((resolve, reject) => this.queue.push({ key, resolve, reject }));
+    this.schedule();
+    return found;
   }
 
   private schedule(): void {

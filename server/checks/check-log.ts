@@ -28,10 +28,11 @@ export class CheckLog {
   constructor(private readonly database: Database) {}
 
   record(event: AuditEventInput): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+    // The flush starts outside the promise's executor: V8 (Node 20) can crash deoptimising a
+    // function while an inlined Promise executor that ran much code is on the stack.
+    const committed = new Promise<void>((resolve, reject) => this.queue.push({ event, resolve, reject }));
+    if (!this.flushing) void this.flush();
+    return committed;
   }
 
   private async flush(): Promise<void> {
