@@ -415,8 +415,10 @@ async function main(): Promise<void> {
       seconds: Math.round((Date.now() - began) / 1000),
     };
     mkdirSync(path.join(projectRoot, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(projectRoot, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-    log(`wrote bench/results/latest.json (${result.seconds} s in all)`);
+    // A smoke run must not overwrite the figures of the last full run.
+    const resultFile = `bench/results/${smoke ? 'smoke' : 'latest'}.json`;
+    writeFileSync(path.join(projectRoot, resultFile), `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${resultFile} (${result.seconds} s in all)`);
     if (probe.stalePermits > 0 || logged < answered) process.exitCode = 1;
   } finally {
     await client.end();
