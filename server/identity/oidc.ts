@@ -260,9 +260,10 @@ const DETAILS: Partial<Record<SecurityEventKind, string>> = {
 function classify(err: unknown): SecurityEventKind {
   if (err instanceof client.ResponseBodyError) return 'oidc-code-rejected';
   if (err instanceof client.AuthorizationResponseError) return 'oidc-provider-error';
-  const cause = (err as { cause?: { claim?: unknown } }).cause;
-  const code = (err as { code?: unknown }).code;
-  const claim = cause && typeof cause === 'object' ? cause.claim : undefined;
+  // openid-client wraps oauth4webapi's error, whose own `cause` names the claim.
+  const inner = (err as { cause?: { code?: unknown; claim?: unknown; cause?: { claim?: unknown } } }).cause;
+  const code = (err as { code?: unknown }).code ?? inner?.code;
+  const claim = inner?.cause?.claim ?? inner?.claim;
   if (code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED') return claim === 'exp' ? 'id-token-expired' : 'id-token-invalid';
   if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED') {
     if (claim === 'nonce') return 'oidc-nonce-mismatch';
