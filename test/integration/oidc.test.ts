@@ -129,7 +129,7 @@ describe.each(ENGINES)('e-ID sign-in over OpenID Connect on %s', (engine) => {
     const browser = new CookieBrowser();
     const res = await browser.fetch(await toCallback(browser));
     expect(res.status).toBe(401);
-    expect((await res.json()).detail).toMatch(/personal identity number/);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/personal identity number/);
     expect(browser.cookies(server.url).get('ombud_session')).toBeUndefined();
   });
 

@@ -150,3 +150,12 @@ export class CookieBrowser {
     throw new Error('too many redirects');
   }
 }
+
+/** A JSON request from a page of `origin` (our own by default), as the browser would send it. */
+export async function postJson(browser: CookieBrowser, baseUrl: string, path: string, body?: unknown, origin = baseUrl): Promise<Response> {
+  return browser.fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { origin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}

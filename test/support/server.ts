@@ -109,14 +109,20 @@ export interface TestServer {
 
 export async function startServer(
   engine: EngineName,
-  options: { env?: Record<string, string>; database?: { database: Database; url?: string }; dataDir?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: { database: Database; url?: string };
+    dataDir?: string;
+    /** The host name in PUBLIC_URL; WebAuthn needs a name (`localhost`), not an IP address. */
+    publicHost?: string;
+  } = {},
 ): Promise<TestServer> {
   const { database, url: databaseUrl } = options.database ?? (await freshDatabase(engine));
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ombud-test-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const config = readConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
