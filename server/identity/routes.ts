@@ -454,6 +454,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
       responses: { 200: { description: 'JWKS', schema: jwks } },
     },
     async (koa) => {
+      await keys.reloadIfChanged();
       koa.set('Cache-Control', 'public, max-age=300');
       koa.body = keys.jwks();
     },
