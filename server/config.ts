@@ -32,6 +32,7 @@ const envSchema = z.object({
   OIDC_ID_TOKEN_ALG: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
   OIDC_ACR_VALUES: z.string().min(1).max(500).optional(),
   OIDC_ACR_MAP: z.string().max(2000).optional(),
+  JWKS_REFRESH_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   STEP_UP_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
   STEP_UP_ASSURANCE: z.enum(['low', 'substantial', 'high']).default('substantial'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -62,6 +63,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** e-ID sign-in through an OpenID provider; absent when OIDC_ISSUER is not set. */
   oidc: OidcConfig | undefined;
+  /** An agency's JWKS URL is fetched again for an unknown kid at most this often. */
+  jwksRefreshCooldownMs: number;
   /** How recent a strong sign-in must be for a mandate to be granted, changed or ended. */
   stepUpMs: number;
   /** The lowest assurance level (see ASSURANCE) that counts as a strong e-ID sign-in. */
@@ -167,6 +170,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenSeconds: e.ACCESS_TOKEN_SECONDS,
     bodyLimitBytes: e.BODY_LIMIT_KB * 1024,
     oidc,
+    jwksRefreshCooldownMs: e.JWKS_REFRESH_COOLDOWN_SECONDS * 1000,
     stepUpMs: e.STEP_UP_MINUTES * 60_000,
     strongAssurance: ASSURANCE[e.STEP_UP_ASSURANCE],
     devSignIn: !production,

@@ -153,6 +153,7 @@ async function run(argv: string[]): Promise<number> {
           name: { type: 'string' },
           services: { type: 'string' },
           jwks: { type: 'string' },
+          'jwks-url': { type: 'string' },
           'org-number': { type: 'string' },
           scopes: { type: 'string' },
           'client-secret-file': { type: 'string' },
@@ -161,15 +162,19 @@ async function run(argv: string[]): Promise<number> {
           'id-token-audience': { type: 'string' },
         },
       });
-      if (!values.id || !values.name || !values.services || !values.jwks) throw new UsageError('agency add needs --id, --name, --services and --jwks');
+      if (!values.id || !values.name || !values.services || !values.jwks === !values['jwks-url']) {
+        throw new UsageError('agency add needs --id, --name, --services and one of --jwks or --jwks-url');
+      }
       if (values['client-secret-file'] && values['generate-client-secret']) {
         throw new UsageError('Give --client-secret-file or --generate-client-secret, not both.');
       }
       let jwks: unknown;
-      try {
-        jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
-      } catch (err) {
-        throw new UsageError(`Cannot read ${values.jwks}: ${(err as Error).message}`);
+      if (values.jwks) {
+        try {
+          jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
+        } catch (err) {
+          throw new UsageError(`Cannot read ${values.jwks}: ${(err as Error).message}`);
+        }
       }
       let clientSecret: string | undefined;
       if (values['client-secret-file']) {
@@ -187,7 +192,7 @@ async function run(argv: string[]): Promise<number> {
           id: values.id,
           name: values.name,
           services: values.services?.split(','),
-          jwks,
+          ...(values['jwks-url'] ? { jwksUrl: values['jwks-url'] } : { jwks }),
           ...(values['org-number'] ? { orgNumber: values['org-number'] } : {}),
           ...(values.scopes !== undefined ? { tokenScopes: values.scopes.split(',').filter(Boolean) } : {}),
           ...(clientSecret !== undefined ? { clientSecret } : {}),

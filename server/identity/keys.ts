@@ -77,7 +77,7 @@ interface KeySource {
 }
 
 /** A running server looks at the key file's modification time at most this often. */
-const RELOAD_CHECK_MS = 1000;
+const RELOAD_CHECK_MS = 250;
 
 /**
  * How long a retired key stays published: the longest life of anything it signed (access tokens

@@ -8,6 +8,7 @@ import { ApiError } from '../http/errors.ts';
 import { freeText, idParam } from '../http/schemas.ts';
 import { ensureParty, findPartiesByIds } from '../parties/repository.ts';
 import { personNumber } from '../parties/schema.ts';
+import { AgencyKeySets } from './agency-keys.ts';
 import { issueAccessToken, tokenRequest, tokenResponse } from './agency-tokens.ts';
 import { OIDC_FLOW_COOKIE, OidcSignIn, safeReturnTo } from './oidc.ts';
 import {
@@ -94,6 +95,11 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
   const stepUp = requireStepUp(config);
   const oidc = OidcSignIn.fromConfig(config, { database, logger });
   const passkeyDeps = { database, logger, config };
+  const agencyKeys = new AgencyKeySets({
+    cacheMaxAgeMs: 10 * 60_000,
+    cooldownMs: config.jwksRefreshCooldownMs,
+    timeoutMs: 5_000,
+  });
 
   if (config.devSignIn) {
     api.add(
@@ -441,7 +447,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
     },
     async (koa, { body }) => {
       koa.set('Cache-Control', 'no-store');
-      koa.body = await issueAccessToken(database.db, config, keys, body, koa.get('Authorization') || undefined);
+      koa.body = await issueAccessToken(database.db, config, keys, agencyKeys, body, koa.get('Authorization') || undefined);
     },
   );
 

@@ -90,7 +90,7 @@ describe('production mode', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ombud-keys-'));
     const keyFile = path.join(dir, 'keys.json');
     writeFileSync(keyFile, JSON.stringify({ keys: [await generatePrivateJwk()] }));
-    server = await startServer('pglite', { env: { NODE_ENV: 'production', SIGNING_KEYS_FILE: keyFile, OIDC_ISSUER: 'https://id.example' } });
+    server = await startServer('pglite', { env: { NODE_ENV: 'production', SIGNING_KEYS_FILE: keyFile, OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'ombud' } });
   });
   afterAll(() => server?.close());
 
