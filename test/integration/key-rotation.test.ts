@@ -15,7 +15,7 @@ const check = { agent: person(PEOPLE.karin), principal: person(PEOPLE.anna), ser
 describe.each(ENGINES)('signing key rotation on %s', (engine) => {
   let server: TestServer;
   const keyFile = () => path.join(server.dataDir, 'signing-keys.json');
-  const jwksKids = async () => ((await server.anonymous().get('/.well-known/jwks.json')).body.keys as JWK[]).map((k) => k.kid);
+  const jwksKids = async () => ((await server.anonymous().get('/.well-known/jwks.json')).body.keys as JWK[]).map((k) => k.kid as string);
 
   beforeAll(async () => {
     server = await startServer(engine);

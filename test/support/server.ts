@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT, type CryptoKey } from 'jose';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { registerAgency } from '../../server/agencies/service.ts';
 import { createApp } from '../../server/app.ts';
@@ -115,6 +116,7 @@ export async function startServer(
     dataDir?: string;
     /** The host name in PUBLIC_URL; WebAuthn needs a name (`localhost`), not an IP address. */
     publicHost?: string;
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const { database, url: databaseUrl } = options.database ?? (await freshDatabase(engine));
@@ -131,7 +133,7 @@ export async function startServer(
     DEMO_DATA: 'false',
     ...(options.env ?? {}),
   });
-  const ctx = await createContext(config, { database });
+  const ctx = await createContext(config, { database, ...(options.logger ? { logger: options.logger } : {}) });
   server.on('request', createApp(ctx).callback());
 
   const agency = async (id: string, services: string[]): Promise<TestAgency> => {
