@@ -131,6 +131,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.PUBLIC_URL) missing.push('PUBLIC_URL');
     if (!e.OIDC_ISSUER) missing.push('OIDC_ISSUER');
     else if (!e.OIDC_ISSUER.startsWith('https://')) missing.push('OIDC_ISSUER must be an https URL');
+    if (!e.OIDC_CLIENT_ID) missing.push('OIDC_CLIENT_ID');
     if (e.DEMO_DATA === 'true') missing.push('DEMO_DATA must not be true in production');
     if (missing.length > 0) {
       throw new ConfigError(`Production mode refuses to start:\n  ${missing.join('\n  ')}`);

@@ -243,6 +243,14 @@ export async function verifyPasskeySignIn(
   if (!stored) {
     throw await refuse(deps, { kind: 'webauthn-unknown-credential', method: 'passkey' }, { status: 401, detail: 'This passkey is not registered here.' });
   }
+  // A discoverable credential names its user; it must be the one the passkey was registered to.
+  const userHandle = body.response.userHandle;
+  if (userHandle !== undefined && Buffer.from(userHandle, 'base64url').toString('utf8') !== stored.party_id) {
+    throw await refuse(deps, { kind: 'webauthn-mismatch', method: 'passkey', partyId: stored.party_id, data: { passkeyId: stored.id } }, {
+      status: 401,
+      detail: 'The passkey answer names another user than the passkey belongs to.',
+    });
+  }
   const { rpID, origin } = relyingParty(config);
   let newCounter: number | undefined;
   try {

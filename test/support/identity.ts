@@ -71,6 +71,7 @@ export async function startOidcProvider(): Promise<TestProvider> {
       conformIdTokenClaims: false,
       acrValues: [LOA2, LOA3],
       pkce: { required: () => true },
+      ttl: { AccessToken: 300, AuthorizationCode: 60, IdToken: 300, Interaction: 600, Session: 3600, Grant: 3600 },
       features: { devInteractions: { enabled: false } },
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
       findAccount: (_ctx, sub) => ({
