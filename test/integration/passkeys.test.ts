@@ -175,6 +175,25 @@ describe.each(ENGINES)('passkeys and step-up on %s', (engine) => {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(browser.cookies(server.url).get('ombud_session')).toBeUndefined();
     }
+    const signedIn = await signInWithDev(PEOPLE.karin);
+    await postJson(signedIn, server.url, '/auth/passkeys/registration/options');
+    const registrations: unknown[] = [
+      { id: 'x', rawId: 'x', type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON: 'AA', attestationObject: 'AA' } },
+      { id: 'x', rawId: 'x', type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON: 'AA' } },
+      { id: 'x', rawId: 'x', type: 'password', clientExtensionResults: {}, response: { clientDataJSON: 'AA', attestationObject: 'AA' } },
+      [],
+    ];
+    for (const body of registrations) {
+      const res = await postJson(signedIn, server.url, '/auth/passkeys/registration/verify', body);
+      expect(res.status, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(res.status, JSON.stringify(body)).toBeLessThan(500);
+    }
+    const karin = client(signedIn);
+    expect((await karin.get('/api/passkeys')).body.items).toEqual([]);
+    for (const name of ['', ' ', 'a\u0000b', 'x'.repeat(101)]) {
+      const res = await karin.send('PATCH', '/api/passkeys/00000000-0000-4000-8000-000000000000', { json: { name } });
+      expect(res.status, name).toBe(400);
+    }
     const anonymous = new CookieBrowser();
     expect((await postJson(anonymous, server.url, '/auth/passkeys/registration/options')).status).toBe(401);
     expect((await postJson(anonymous, server.url, '/auth/passkeys/authentication/options', undefined, 'http://evil.example')).status).toBe(403);
