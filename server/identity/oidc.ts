@@ -20,6 +20,8 @@ export interface OidcIdentity {
   name: string | null;
   acr: string | null;
   assurance: number;
+  /** When the person actually authenticated at the provider (`auth_time`), which may precede this sign-in. */
+  authenticatedAt: Date;
 }
 
 interface Provider {
@@ -53,13 +55,15 @@ export class OidcSignIn {
     private readonly oidc: OidcConfig,
     private readonly redirectUri: string,
     private readonly allowHttp: boolean,
+    /** `max_age`: a provider's single sign-on older than this must authenticate the person again. */
+    private readonly maxAgeSeconds: number,
     private readonly deps: SecurityDeps,
   ) {}
 
   static fromConfig(config: Config, deps: SecurityDeps): OidcSignIn | undefined {
     if (!config.oidc) return undefined;
     const allowHttp = config.mode !== 'production' && config.oidc.issuer.startsWith('http://');
-    return new OidcSignIn(config.oidc, `${config.publicUrl}/auth/oidc/callback`, allowHttp, deps);
+    return new OidcSignIn(config.oidc, `${config.publicUrl}/auth/oidc/callback`, allowHttp, Math.round(config.stepUpMs / 1000), deps);
   }
 
   /** Discovery runs once and is kept; a failed attempt is forgotten so the next sign-in retries. */
@@ -118,6 +122,8 @@ export class OidcSignIn {
       code_challenge_method: 'S256',
       state,
       nonce,
+      // A sign-in counts for step-up only if the person authenticated recently, not through an old single sign-on.
+      max_age: String(this.maxAgeSeconds),
       ...(this.oidc.acrValues ? { acr_values: this.oidc.acrValues } : {}),
     });
     await db.deleteFrom('oidc_flows').where('expires_at', '<', new Date()).execute();
@@ -169,6 +175,7 @@ export class OidcSignIn {
           expectedState: flow.state,
           expectedNonce: flow.nonce,
           idTokenExpected: true,
+          maxAge: this.maxAgeSeconds,
         }),
       );
     } catch (err) {
@@ -192,8 +199,15 @@ export class OidcSignIn {
     }
     const acr = typeof payload.acr === 'string' ? payload.acr : null;
     const name = typeof payload.name === 'string' ? payload.name.slice(0, 200) : null;
+    const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : new Date();
     return {
-      identity: { personalNumber, name, acr, assurance: (acr && this.oidc.acrLevels[acr]) || ASSURANCE.unknown },
+      identity: {
+        personalNumber,
+        name,
+        acr,
+        assurance: (acr && this.oidc.acrLevels[acr]) || ASSURANCE.unknown,
+        authenticatedAt: authTime.getTime() > Date.now() ? new Date() : authTime,
+      },
       returnTo: flow.return_to,
     };
   }

@@ -121,7 +121,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
             partyId: party.id,
             method: 'dev',
             assurance: ASSURANCE.high,
-            strong: config.mode !== 'production',
+            strongAt: config.mode !== 'production' ? new Date() : undefined,
             userAgent: koa.get('User-Agent'),
           });
         });
@@ -175,7 +175,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
             partyId: party.id,
             method: 'oidc',
             assurance: identity.assurance,
-            strong: identity.assurance >= config.strongAssurance,
+            strongAt: identity.assurance >= config.strongAssurance ? identity.authenticatedAt : undefined,
             userAgent: koa.get('User-Agent'),
           },
           identity.acr ? { acr: identity.acr } : {},
@@ -261,7 +261,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
             partyId: result.partyId,
             method: 'passkey',
             assurance: result.assurance,
-            strong: true,
+            strongAt: new Date(),
             userAgent: koa.get('User-Agent'),
           },
           { passkeyId: result.passkeyId },

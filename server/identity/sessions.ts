@@ -37,7 +37,7 @@ export async function createSession(
   partyId: string,
   method: string,
   assurance: number,
-  options: { strong?: boolean; userAgent?: string } = {},
+  options: { strongAt?: Date | undefined; userAgent?: string } = {},
 ): Promise<string> {
   const token = newToken();
   const now = new Date();
@@ -52,7 +52,7 @@ export async function createSession(
       authenticated_at: now,
       last_seen_at: now,
       expires_at: new Date(now.getTime() + config.sessionAbsoluteMs),
-      strong_at: options.strong ? now : null,
+      strong_at: options.strongAt ?? null,
       user_agent: options.userAgent ? options.userAgent.slice(0, 200) : null,
     })
     .execute();
@@ -67,12 +67,20 @@ export async function createSession(
 export async function signIn(
   trx: Queryable,
   config: Config,
-  sign: { previousToken: string | undefined; partyId: string; method: string; assurance: number; strong: boolean; userAgent: string },
+  sign: {
+    previousToken: string | undefined;
+    partyId: string;
+    method: string;
+    assurance: number;
+    /** When the person proved a strong sign-in, if this one is strong. */
+    strongAt: Date | undefined;
+    userAgent: string;
+  },
   data: Record<string, unknown> = {},
 ): Promise<string> {
   if (sign.previousToken) await deleteSession(trx, sign.previousToken);
   const token = await createSession(trx, config, sign.partyId, sign.method, sign.assurance, {
-    strong: sign.strong,
+    strongAt: sign.strongAt,
     userAgent: sign.userAgent,
   });
   await appendAudit(trx, [

@@ -55,6 +55,7 @@ describe.each(ENGINES)('e-ID sign-in over OpenID Connect on %s', (engine) => {
     expect(authorize.searchParams.get('state')).toBeTruthy();
     expect(authorize.searchParams.get('nonce')).toBeTruthy();
     expect(authorize.searchParams.get('redirect_uri')).toBe(callback());
+    expect(authorize.searchParams.get('max_age')).toBe('600');
 
     const { url } = await browser.follow(authorize.href, callback());
     const done = await browser.fetch(url);
@@ -112,6 +113,7 @@ describe.each(ENGINES)('e-ID sign-in over OpenID Connect on %s', (engine) => {
     ['an expired token', (claims) => ({ claims: { ...claims, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }, key: 'provider' }), 401],
     ['a token signed with a stranger’s key', (claims) => ({ claims, key: 'stranger' }), 401],
     ['a token for another client', (claims) => ({ claims: { ...claims, aud: 'someone-else' }, key: 'provider' }), 401],
+    ['an old single sign-on (auth_time beyond max_age)', (claims) => ({ claims: { ...claims, auth_time: Math.floor(Date.now() / 1000) - 3600 }, key: 'provider' }), 401],
   ];
   it.each(forged)('refuses %s, without a session', async (_name, tamper, status) => {
     provider.tamper = tamper;
