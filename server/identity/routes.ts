@@ -89,12 +89,12 @@ function shortCookie(koa: Context, config: Config, name: string, value: string, 
 const jwks = z.object({ keys: z.array(z.looseObject({ kid: z.string(), kty: z.string() })) }).meta({ id: 'JWKS' });
 
 export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
-  const { database, config, keys, logger } = ctx;
+  const { database, config, keys, logger, metrics } = ctx;
   const sameOrigin = requireSameOrigin(config);
   const signedIn = requireSession(database.db, config);
   const stepUp = requireStepUp(config);
-  const oidc = OidcSignIn.fromConfig(config, { database, logger });
-  const passkeyDeps = { database, logger, config };
+  const oidc = OidcSignIn.fromConfig(config, { database, logger, metrics });
+  const passkeyDeps = { database, logger, metrics, config };
   const agencyKeys = new AgencyKeySets({
     cacheMaxAgeMs: 10 * 60_000,
     cooldownMs: config.jwksRefreshCooldownMs,

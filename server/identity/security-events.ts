@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/service.ts';
+import type { Metrics } from '../context.ts';
 import type { Database } from '../db/database.ts';
 import { ApiError, type ErrorCode } from '../http/errors.ts';
 
@@ -33,6 +34,7 @@ export interface SecurityEvent {
 export interface SecurityDeps {
   database: Database;
   logger: Logger;
+  metrics: Pick<Metrics, 'signInRefused'>;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function refuse(
   event: SecurityEvent,
   error: { status: number; code?: ErrorCode; detail: string },
 ): Promise<ApiError> {
+  deps.metrics.signInRefused.inc({ kind: event.kind });
   deps.logger.warn({ securityEvent: event.kind, method: event.method, partyId: event.partyId, ...event.data }, 'sign-in refused');
   const { partyId } = event;
   if (partyId) {

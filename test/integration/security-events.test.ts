@@ -76,6 +76,8 @@ describe.each(ENGINES)('security events on %s', (engine) => {
     expect(browser.cookies(server.url).get('ombud_session')).toBeUndefined();
     expect(refused().slice(before)).toEqual([expect.objectContaining({ securityEvent: 'webauthn-unknown-credential', method: 'passkey' })]);
     expect(refused().at(-1)).not.toHaveProperty('partyId');
+    const metrics = (await server.anonymous().get('/metrics')).text;
+    expect(metrics).toMatch(/ombud_sign_in_refused_total\{kind="webauthn-unknown-credential"\} 1/);
   });
 
   it('logs a wrong state and keeps the refusal out of every audit trail when no one is proven', async () => {
