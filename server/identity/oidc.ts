@@ -180,6 +180,11 @@ export class OidcSignIn {
       );
     } catch (err) {
       if (err instanceof ApiError) throw err;
+      // fetch rejects with a TypeError when the provider cannot be reached: an outage, not an attack.
+      if (err instanceof TypeError || (err instanceof DOMException && err.name === 'TimeoutError')) {
+        this.deps.logger.error({ err, issuer: this.oidc.issuer }, 'OpenID provider unreachable at the token endpoint');
+        throw new ApiError(503, 'sign-in-unavailable', 'e-ID sign-in is unavailable right now; try again shortly.');
+      }
       const kind = classify(err);
       const partyId = store.idToken ? await this.provenParty(db, provider, store.idToken) : undefined;
       throw await this.fail(kind, 401, DETAILS[kind] ?? 'The e-ID sign-in could not be verified.', partyId);

@@ -162,4 +162,15 @@ describe.each(ENGINES)('e-ID sign-in over OpenID Connect on %s', (engine) => {
       expect(res.headers.get('set-cookie') ?? '').not.toMatch(/ombud_session=[^;]/);
     }
   });
+
+  // Last: it stops the provider.
+  it('answers 503, not a refusal, when the provider cannot be reached for the code exchange', async () => {
+    const browser = new CookieBrowser();
+    const url = await toCallback(browser);
+    await provider.close();
+    const res = await browser.fetch(url);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { code: string }).code).toBe('sign-in-unavailable');
+    expect(browser.cookies(server.url).get('ombud_session')).toBeUndefined();
+  });
 });
