@@ -29,6 +29,7 @@ const envSchema = z.object({
   OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).max(500).optional(),
   OIDC_PERSONAL_NUMBER_CLAIM: z.string().min(1).max(200).default('https://claims.oidc.se/1.0/personalNumber'),
+  OIDC_SCOPES: z.string().min(6).max(500).default('openid profile'),
   OIDC_ID_TOKEN_ALG: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
   OIDC_ACR_VALUES: z.string().min(1).max(500).optional(),
   OIDC_ACR_MAP: z.string().max(2000).optional(),
@@ -79,6 +80,8 @@ export interface OidcConfig {
   clientId: string;
   clientSecret: string | undefined;
   personalNumberClaim: string;
+  /** Asked for at the provider; must include `openid`. */
+  scopes: string;
   /** The one algorithm an ID token may be signed with. */
   idTokenAlg: string;
   /** Asked of the provider as `acr_values`, when set. */
@@ -139,6 +142,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) throw new ConfigError('Invalid configuration:\n  OIDC_CLIENT_ID is required with OIDC_ISSUER');
+  if (!e.OIDC_SCOPES.split(' ').includes('openid')) throw new ConfigError('Invalid configuration:\n  OIDC_SCOPES must include openid');
   const acrLevels = parseAcrMap(e.OIDC_ACR_MAP ?? DEFAULT_ACR_MAP);
   if (typeof acrLevels === 'string') throw new ConfigError(`Invalid configuration:\n  ${acrLevels}`);
   const oidc: OidcConfig | undefined =
@@ -148,6 +152,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
           clientId: e.OIDC_CLIENT_ID,
           clientSecret: e.OIDC_CLIENT_SECRET,
           personalNumberClaim: e.OIDC_PERSONAL_NUMBER_CLAIM,
+          scopes: e.OIDC_SCOPES,
           idTokenAlg: e.OIDC_ID_TOKEN_ALG,
           acrValues: e.OIDC_ACR_VALUES,
           acrLevels: Object.freeze(acrLevels),

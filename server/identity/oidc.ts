@@ -116,7 +116,7 @@ export class OidcSignIn {
     const codeVerifier = client.randomPKCECodeVerifier();
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri,
-      scope: 'openid profile',
+      scope: this.oidc.scopes,
       response_type: 'code',
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
@@ -191,7 +191,8 @@ export class OidcSignIn {
     }
     const idToken = tokens.id_token as string;
     const payload = await this.verifyIdToken(provider, idToken, flow.nonce);
-    const claim = payload[this.oidc.personalNumberClaim];
+    const claims = await this.withUserInfo(provider, payload, tokens.access_token);
+    const claim = claims[this.oidc.personalNumberClaim];
     let personalNumber: string;
     try {
       if (typeof claim !== 'string') throw new InvalidIdentityNumberError('missing');
@@ -203,7 +204,7 @@ export class OidcSignIn {
       });
     }
     const acr = typeof payload.acr === 'string' ? payload.acr : null;
-    const name = typeof payload.name === 'string' ? payload.name.slice(0, 200) : null;
+    const name = typeof claims.name === 'string' ? claims.name.slice(0, 200) : null;
     const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : new Date();
     return {
       identity: {
@@ -215,6 +216,22 @@ export class OidcSignIn {
       },
       returnTo: flow.return_to,
     };
+  }
+
+  /**
+   * Providers that keep scope claims out of the ID token (OpenID Connect Core 5.4) answer them at
+   * the UserInfo endpoint; it is asked only when the personal number is not in the ID token, and
+   * its `sub` must be the ID token's. Identity and assurance still come from the verified ID token.
+   */
+  private async withUserInfo(provider: Provider, payload: JWTPayload, accessToken: string): Promise<Record<string, unknown>> {
+    if (payload[this.oidc.personalNumberClaim] !== undefined || !provider.configuration.serverMetadata().userinfo_endpoint) return payload;
+    try {
+      const info = await client.fetchUserInfo(provider.configuration, accessToken, payload.sub as string);
+      return { ...payload, [this.oidc.personalNumberClaim]: info[this.oidc.personalNumberClaim], name: payload.name ?? info.name };
+    } catch (err) {
+      if (err instanceof TypeError) throw new ApiError(503, 'sign-in-unavailable', 'e-ID sign-in is unavailable right now; try again shortly.');
+      return payload;
+    }
   }
 
   private async verifyIdToken(provider: Provider, idToken: string, nonce: string): Promise<JWTPayload> {

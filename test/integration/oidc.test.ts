@@ -174,3 +174,41 @@ describe.each(ENGINES)('e-ID sign-in over OpenID Connect on %s', (engine) => {
     expect(browser.cookies(server.url).get('ombud_session')).toBeUndefined();
   });
 });
+
+describe.each(ENGINES)('e-ID sign-in with the personal number at UserInfo on %s', (engine) => {
+  let server: TestServer;
+  let provider: TestProvider;
+
+  beforeAll(async () => {
+    provider = await startOidcProvider({ claimsInIdToken: false });
+    server = await startServer(engine, {
+      env: {
+        OIDC_ISSUER: provider.issuer,
+        OIDC_CLIENT_ID: provider.clientId,
+        OIDC_CLIENT_SECRET: provider.clientSecret,
+        OIDC_ACR_VALUES: LOA3,
+      },
+    });
+    provider.register(`${server.url}/auth/oidc/callback`);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await provider?.close();
+  });
+
+  it('reads the personal number from UserInfo when the ID token leaves it out', async () => {
+    provider.account = { personalNumber: PEOPLE.anna, acr: LOA3, name: 'Anna Andersson' };
+    let idTokenClaims: Record<string, unknown> = {};
+    provider.tamper = (claims, _keys) => {
+      idTokenClaims = claims;
+      return { claims, key: 'provider' };
+    };
+    const browser = new CookieBrowser();
+    const { url } = await browser.follow(`${server.url}/auth/oidc/start`, `${server.url}/auth/oidc/callback`);
+    expect((await browser.fetch(url)).status).toBe(302);
+    expect(idTokenClaims).not.toHaveProperty([PERSONAL_NUMBER_CLAIM]);
+    const value = browser.cookies(server.url).get('ombud_session');
+    const me = await new Client(server.url, `ombud_session=${value}`).get('/api/me');
+    expect(me.body).toMatchObject({ party: { id: PEOPLE.anna }, name: 'Anna Andersson', assurance: 'substantial' });
+  });
+});

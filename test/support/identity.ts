@@ -30,10 +30,11 @@ export interface TestProvider {
 
 /**
  * A real, certified OpenID provider (`oidc-provider`) on loopback. Its login step signs in
- * `account` without a form; consent is implied for the one client. `tamper` rewrites ID tokens
+ * `account` without a form; consent is implied for the one client. Scope claims go into the ID
+ * token unless `claimsInIdToken` is false. `tamper` rewrites ID tokens
  * leaving the token endpoint, re-signed with the provider's own key or a stranger's.
  */
-export async function startOidcProvider(): Promise<TestProvider> {
+export async function startOidcProvider(options: { claimsInIdToken?: boolean } = {}): Promise<TestProvider> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -68,7 +69,8 @@ export async function startOidcProvider(): Promise<TestProvider> {
       jwks: { keys: [privateJwk] },
       cookies: { keys: [randomBytes(16).toString('hex')] },
       claims: { openid: ['sub'], profile: ['name', PERSONAL_NUMBER_CLAIM], acr: null },
-      conformIdTokenClaims: false,
+      // Conforming providers put scope claims only at the UserInfo endpoint when an access token is issued.
+      conformIdTokenClaims: options.claimsInIdToken === false,
       acrValues: [LOA2, LOA3],
       pkce: { required: () => true },
       ttl: { AccessToken: 300, AuthorizationCode: 60, IdToken: 300, Interaction: 600, Session: 3600, Grant: 3600 },
