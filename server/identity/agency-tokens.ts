@@ -1,10 +1,11 @@
 import type { Context, Next } from 'koa';
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { type Agency, findAgency, recordAssertion } from '../agencies/repository.ts';
 import type { Config } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { ApiError, type ErrorCode } from '../http/errors.ts';
+import type { AgencyKeySets } from './agency-keys.ts';
 import { verifyClientSecret } from './client-secret.ts';
 import type { KeyRing } from './keys.ts';
 
@@ -65,6 +66,7 @@ export async function issueAccessToken(
   db: Queryable,
   config: Config,
   keys: KeyRing,
+  agencyKeys: AgencyKeySets,
   form: TokenForm,
   authorization?: string,
 ): Promise<z.infer<typeof tokenResponse>> {
@@ -77,7 +79,7 @@ export async function issueAccessToken(
   if ((basic && form.client_secret !== undefined) || (bySecret && byAssertion)) {
     throw oauthError(400, 'invalid-request', 'invalid_request', 'Use exactly one way to authenticate the client.');
   }
-  const agency = bySecret ? await authenticateBySecret(db, form, basic) : await authenticateByAssertion(db, config, form);
+  const agency = bySecret ? await authenticateBySecret(db, form, basic) : await authenticateByAssertion(db, config, agencyKeys, form);
   const scopes = grantedScopes(agency, form.scope);
   const accessToken = await keys.sign(
     { sub: agency.id, services: agency.services, ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}) },
@@ -138,7 +140,7 @@ function grantedScopes(agency: Agency, requested: string | undefined): string[] 
  * issuer = subject = the agency, our token endpoint as audience, a short lifetime and a `jti`
  * never seen before.
  */
-async function authenticateByAssertion(db: Queryable, config: Config, form: TokenForm): Promise<Agency> {
+async function authenticateByAssertion(db: Queryable, config: Config, agencyKeys: AgencyKeySets, form: TokenForm): Promise<Agency> {
   if (form.client_assertion_type !== JWT_BEARER || !form.client_assertion) {
     throw invalidClient(`Authenticate with client_assertion_type=${JWT_BEARER} and a signed client_assertion.`);
   }
@@ -155,7 +157,7 @@ async function authenticateByAssertion(db: Queryable, config: Config, form: Toke
 
   let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
   try {
-    ({ payload } = await jwtVerify(form.client_assertion, createLocalJWKSet(agency.jwks), {
+    ({ payload } = await jwtVerify(form.client_assertion, agencyKeys.for(agency), {
       algorithms: ASSERTION_ALGS,
       issuer: agency.id,
       subject: agency.id,
@@ -169,7 +171,9 @@ async function authenticateByAssertion(db: Queryable, config: Config, form: Toke
         ? 'The client assertion has expired.'
         : err instanceof joseErrors.JWTClaimValidationFailed
           ? `The client assertion's ${err.claim} claim is not accepted.`
-          : 'The client assertion signature does not verify with the registered keys.';
+          : err instanceof joseErrors.JOSEError && !(err instanceof joseErrors.JWKSTimeout) && !(err instanceof joseErrors.JWKSInvalid)
+            ? 'The client assertion signature does not verify with the registered keys.'
+            : "The agency's published keys could not be fetched.";
     throw invalidClient(detail);
   }
   const nowS = Math.floor(Date.now() / 1000);
@@ -188,27 +192,27 @@ async function authenticateByAssertion(db: Queryable, config: Config, form: Toke
 const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
- * Access tokens we verified, by their exact text, with the agency they name and their expiry.
- * A token cannot change, so its signature and claims need checking only once; the expiry is
- * still enforced on every request. The keys that verify them are fixed for the process's life.
+ * Access tokens we verified, by their exact text, with the agency they name, their expiry and
+ * the key that signed them. A token cannot change, so its signature and claims need checking
+ * only once; the expiry, and that its key is still published, are checked on every request.
  */
 class VerifiedTokens {
-  private readonly entries = new Map<string, { agency: AgencyPrincipal; expiresAtMs: number }>();
+  private readonly entries = new Map<string, { agency: AgencyPrincipal; expiresAtMs: number; kid: string }>();
 
-  get(token: string, nowMs: number): AgencyPrincipal | undefined {
+  async get(token: string, keys: KeyRing): Promise<AgencyPrincipal | undefined> {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
-    if (entry.expiresAtMs <= nowMs) {
+    if (entry.expiresAtMs <= Date.now() || !(await keys.isLive(entry.kid))) {
       this.entries.delete(token);
       return undefined;
     }
     return entry.agency;
   }
 
-  set(token: string, agency: AgencyPrincipal, expiresAtMs: number): void {
+  set(token: string, agency: AgencyPrincipal, expiresAtMs: number, kid: string): void {
     // Agencies hold few live tokens; a full map means old ones piled up, so start afresh.
     if (this.entries.size >= VERIFIED_CACHE_SIZE) this.entries.clear();
-    this.entries.set(token, { agency, expiresAtMs });
+    this.entries.set(token, { agency, expiresAtMs, kid });
   }
 }
 
@@ -227,14 +231,14 @@ export function requireAgency(config: Config, keys: KeyRing) {
       throw new ApiError(401, 'unauthenticated', 'Send an access token from /oauth/token as a Bearer token.');
     }
     const token = match[1] as string;
-    const known = verified.get(token, Date.now());
+    const known = await verified.get(token, keys);
     if (known) {
       ctx.state.agency = known;
       await next();
       return;
     }
     try {
-      const { payload } = await keys.verify(token, {
+      const { payload, protectedHeader } = await keys.verify(token, {
         typ: ACCESS_TOKEN_TYP,
         issuer: config.publicUrl,
         audience: apiAudience(config),
@@ -244,7 +248,7 @@ export function requireAgency(config: Config, keys: KeyRing) {
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s.length > 0) : [];
       const agency: AgencyPrincipal = { id: payload.sub, services, scopes };
       // Our tokens always carry exp; one without it would simply be verified every time.
-      if (typeof payload.exp === 'number') verified.set(token, agency, payload.exp * 1000);
+      if (typeof payload.exp === 'number' && protectedHeader.kid) verified.set(token, agency, payload.exp * 1000, protectedHeader.kid);
       ctx.state.agency = agency;
     } catch (err) {
       if (err instanceof ApiError) throw err;
