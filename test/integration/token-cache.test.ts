@@ -1,4 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { generatePrivateJwk } from '../../server/identity/keys.ts';
 import { ENGINES, PEOPLE, person, startServer, type TestAgency, type TestServer } from '../support/server.ts';
 
 const TAX = 'skatteverket.income-tax';
@@ -35,5 +39,33 @@ describe.each(ENGINES)('verified access tokens (%s)', (engine) => {
     const at = token.length - 10;
     const other = token[at] === 'A' ? 'B' : 'A';
     expect((await ask(`${token.slice(0, at)}${other}${token.slice(at + 1)}`)).status).toBe(401);
+  });
+});
+
+describe.each(ENGINES)('verified access tokens and key withdrawal (%s)', (engine) => {
+  let server: TestServer;
+  let agency: TestAgency;
+
+  beforeAll(async () => {
+    server = await startServer(engine);
+    agency = await server.agency('skatteverket', [TAX]);
+  });
+  afterAll(() => server?.close());
+
+  const ask = (token: string) =>
+    agency.check({ agent: person(PEOPLE.maja), principal: person(PEOPLE.anna), service: TAX, permission: 'view-return' }, token);
+
+  it('a token already verified is refused once the key that signed it is withdrawn', async () => {
+    const token = await agency.token();
+    expect((await ask(token)).status).toBe(200);
+    const replacement = await generatePrivateJwk();
+    writeFileSync(path.join(server.dataDir, 'signing-keys.json'), JSON.stringify({ keys: [replacement] }));
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const { body } = await server.anonymous().get('/.well-known/jwks.json');
+      if ((body.keys as JWK[]).every((k) => k.kid === replacement.kid)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await ask(token)).status).toBe(401);
+    expect((await ask(await agency.token())).status).toBe(200);
   });
 });
