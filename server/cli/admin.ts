@@ -11,6 +11,9 @@ import { MigrationError, migrate } from '../db/migrate.ts';
 import { DEMO_AGENCY_ID, DEMO_AGENCY_KEY_FILE, DEMO_PEOPLE } from '../demo.ts';
 import { generateClientSecret } from '../identity/client-secret.ts';
 import { PolicyEngine, PolicyLoadError } from '../policy/engine.ts';
+import { RegisterInputError } from '../registers/adapter.ts';
+import { fileRegisterAdapter } from '../registers/file-import.ts';
+import { applyRegisterBatch } from '../registers/service.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -21,6 +24,11 @@ const USAGE = `Usage: npm run admin -- <command> [options]
              [--id-token-issuer <iss>] [--id-token-audience <aud>]
                                        register an agency (or replace its services and keys);
                                        the options make it a tredje man of the Mina ombud API
+  registers import <file.jsonl> [--source <name>]
+                                       load legal representation (guardians, trustees,
+                                       signatories), replacing earlier rows of the same
+                                       register and source (default source: the file name);
+                                       a file with any bad line is rejected whole
   audit verify                         walk the audit chain; exit 1 and name the first broken link
   demo-assertion                       print a client assertion signed with the demo agency key
   demo-check [--agent <pnr>] [--principal <pnr>] [--service <id>] [--permission <code>]
@@ -107,7 +115,7 @@ async function demoCheck(args: string[]): Promise<void> {
 
 async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
-  switch (`${command ?? ''} ${command === 'agency' || command === 'audit' ? (sub ?? '') : ''}`.trim()) {
+  switch (`${command ?? ''} ${['agency', 'audit', 'registers'].includes(command ?? '') ? (sub ?? '') : ''}`.trim()) {
     case 'migrate': {
       const { applied } = await withDatabase((db) => migrate(db, readConfig().migrationsDir));
       out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the schema is up to date.');
@@ -169,6 +177,20 @@ async function run(argv: string[]): Promise<number> {
       if (values['generate-client-secret']) out(`Client secret (shown only now): ${clientSecret}`);
       return 0;
     }
+    case 'registers import': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { source: { type: 'string' } } });
+      const [file] = positionals;
+      if (!file || positionals.length > 1) throw new UsageError('registers import needs exactly one file');
+      const batch = await fileRegisterAdapter(file, values.source)
+        .read()
+        .catch((err: unknown) => {
+          if (err instanceof RegisterInputError) throw err;
+          throw new UsageError(`Cannot read ${file}: ${(err as Error).message}`);
+        });
+      const result = await withDatabase((db) => applyRegisterBatch(db, batch));
+      for (const r of result.registers) out(`${r.register} register from ${result.source}: ${r.rows} rows (replacing ${r.replaced})`);
+      return 0;
+    }
     case 'audit verify': {
       const result = await withDatabase((db) => verifyAuditChain(db));
       if (result.ok) {
@@ -190,7 +212,7 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const KNOWN = [UsageError, ConfigError, PolicyLoadError, MigrationError, DataDirBusyError, AgencyInputError];
+const KNOWN = [UsageError, ConfigError, PolicyLoadError, MigrationError, DataDirBusyError, AgencyInputError, RegisterInputError];
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -123,9 +123,13 @@ export function birthDateOf(personNumber: string): Date {
   return new Date(Date.UTC(year, month - 1, rawDay > 60 ? rawDay - 60 : rawDay));
 }
 
+/** The instant the person turns 18 (midnight UTC of the 18th birthday). */
+export function adulthoodOf(personNumber: string): Date {
+  const birth = birthDateOf(personNumber);
+  return new Date(Date.UTC(birth.getUTCFullYear() + 18, birth.getUTCMonth(), birth.getUTCDate()));
+}
+
 /** Whether the person is under 18 at `at`. */
 export function isMinorAt(personNumber: string, at: Date): boolean {
-  const birth = birthDateOf(personNumber);
-  const eighteenth = Date.UTC(birth.getUTCFullYear() + 18, birth.getUTCMonth(), birth.getUTCDate());
-  return at.getTime() < eighteenth;
+  return at.getTime() < adulthoodOf(personNumber).getTime();
 }
