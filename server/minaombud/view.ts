@@ -1,5 +1,6 @@
 import type { MandateRecord, ScopeRow } from '../mandates/repository.ts';
 import type { Party } from '../parties/repository.ts';
+import { disclosedName } from '../parties/view.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
 import { type PermissionCodes, templateId } from './codes.ts';
 import type { Aterkallad, Fullmakt, FullmaktListItem, NamnIdentitet } from './schema.ts';
@@ -51,7 +52,8 @@ export function identityType(party: Pick<Party, 'kind' | 'nationalId'>): 'pnr' |
 export function namnIdentitet(party: Party | undefined): NamnIdentitet {
   if (!party) throw new Error('a mandate names a party that does not exist');
   const base: NamnIdentitet = { id: party.nationalId, typ: identityType(party) };
-  const name = party.protectedIdentity ? null : party.name?.trim();
+  // Everything here goes to an agency, never to the person themselves.
+  const name = disclosedName(party, undefined)?.trim();
   if (!name) return base;
   if (party.kind === 'organisation') return { ...base, namn: name };
   const cut = name.lastIndexOf(' ');
