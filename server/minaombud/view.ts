@@ -158,10 +158,12 @@ export function fullmakt(
     const coded = ctx.codes.codeOf(s.service, s.permission);
     return coded ? [{ kod: coded.code, rubrik: clip(coded.permission.name.sv, 100), beskrivning: clip(coded.permission.description.sv, 500) }] : [];
   });
-  // The person who granted it signed it: for themselves, or as a signatory of the organisation.
+  // The person who granted it signed it: for themselves, or as a signatory of the organisation;
+  // where the organisation's signatories sign jointly, every one of them who approved.
+  const signatories = m.approvals.length > 0 ? m.approvals.map((a) => ctx.parties.get(a.signatoryId)) : [creator];
   const signatar =
     principal?.kind === 'organisation' && creator?.kind === 'person' && creator.id !== principal.id
-      ? { juridiskSignatar: { juridiskPerson: namnIdentitet(principal), foretradare: [namnIdentitet(creator)] } }
+      ? { juridiskSignatar: { juridiskPerson: namnIdentitet(principal), foretradare: signatories.map((p) => namnIdentitet(p)) } }
       : { fysiskPerson: namnIdentitet(creator) };
   return {
     id: m.id,
