@@ -55,7 +55,7 @@ describe.each(ENGINES)('operations on %s', (engine) => {
     const { body } = await server.anonymous().get('/api/services');
     expect(body).toHaveLength(4);
     const bank = body.find((s: { id: string }) => s.id === 'exempelbanken.accounts');
-    expect(bank).toMatchObject({ agency: 'exempelbanken', maxValidityDays: 1095, acceptedBases: ['mandate', 'signatory'] });
+    expect(bank).toMatchObject({ agency: 'exempelbanken', maxValidityDays: 1095, acceptedBases: ['mandate', 'signatory', 'trustee'] });
     expect(bank.permissions.find((p: { code: string }) => p.code === 'pay').name).toEqual({ sv: 'Betala räkningar', en: 'Pay bills' });
   });
 });

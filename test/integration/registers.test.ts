@@ -123,7 +123,8 @@ describe.each(ENGINES)('registers on %s', (engine) => {
     expect(rows).toEqual([]);
   });
 
-  it('imports from the command line and rejects a bad file there with line numbers and exit status', async () => {
+  // Three runs of the admin command, each compiling and migrating: slow on a busy machine.
+  it('imports from the command line and rejects a bad file there with line numbers and exit status', { timeout: 180_000 }, async () => {
     const env: Record<string, string> =
       engine === 'postgres' ? { DATABASE_URL: server.databaseUrl as string, DATA_DIR: server.dataDir } : { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ombud-cli-')) };
     const bad = admin(['registers', 'import', registerFile([guardian(PEOPLE.anna, PEOPLE.maja), '{nope}', { kind: 'guardian' }])], env);
