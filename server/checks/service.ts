@@ -11,7 +11,7 @@ import { ASSURANCE } from '../identity/sessions.ts';
 import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/repository.ts';
 import type { PartyRef } from '../parties/schema.ts';
 import type { BasisKind, Facts, PolicyEngine } from '../policy/engine.ts';
-import type { RegisterRow } from '../registers/repository.ts';
+import { findRepresentedBy, type RegisterRow } from '../registers/repository.ts';
 import type { CheckLog } from './check-log.ts';
 import { activeScopesForAgent, type Candidate, findCandidates, type Link } from './repository.ts';
 import type { CheckInput, CheckResponse } from './schema.ts';
@@ -263,10 +263,15 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
 export interface Representation {
   principal: PartyRef;
   permissions: string[];
-  basis: Array<{ kind: 'mandate'; mandateId: string; mode: 'several' | 'joint' }>;
+  basis: Array<Basis & { mode?: 'several' | 'joint' }>;
 }
 
-/** Whom the agent may act for on a service now; the listing itself is recorded for each principal. */
+/**
+ * Whom the agent may act for on a service now; the listing itself is recorded for each
+ * principal. Mandates are listed by the permissions they name. A register basis is listed with
+ * the permissions the service's policy grants it on what is known without a request (no
+ * assurance level, no amount), so it never promises more than a check would give.
+ */
 export async function representations(
   deps: CheckDeps,
   agency: AgencyPrincipal,
@@ -278,24 +283,41 @@ export async function representations(
   const agent = await findPartyByRef(db, agentRef);
   if (!agent) return [];
   const now = new Date();
-  const scopes = await activeScopesForAgent(db, agent.id, serviceId, now);
-  const principals = await findPartiesByIds(
-    db,
-    scopes.map((s) => s.principalId),
-  );
+  const [scopes, registered] = await Promise.all([activeScopesForAgent(db, agent.id, serviceId, now), findRepresentedBy(db, agent.id, now)]);
+  const principals = await findPartiesByIds(db, [...scopes.map((s) => s.principalId), ...registered.map((r) => r.representedId)]);
   const byPrincipal = new Map<string, Representation>();
+  const entryOf = (party: Party) => {
+    let entry = byPrincipal.get(party.id);
+    if (!entry) {
+      entry = { principal: refOf(party), permissions: [], basis: [] };
+      byPrincipal.set(party.id, entry);
+    }
+    return entry;
+  };
   for (const s of scopes) {
     const party = principals.get(s.principalId);
     if (!party) continue;
-    let entry = byPrincipal.get(s.principalId);
-    if (!entry) {
-      entry = { principal: refOf(party), permissions: [], basis: [] };
-      byPrincipal.set(s.principalId, entry);
-    }
+    const entry = entryOf(party);
     if (!entry.permissions.includes(s.permission)) entry.permissions.push(s.permission);
     if (!entry.basis.some((b) => b.mandateId === s.mandateId)) {
       entry.basis.push({ kind: 'mandate', mandateId: s.mandateId, mode: s.mode });
     }
+  }
+  const permissions = deps.policies.service(serviceId)?.permissions.map((p) => p.code) ?? [];
+  for (const r of registered) {
+    const principal = principals.get(r.representedId);
+    if (!principal) continue;
+    let basis: Basis | undefined;
+    const granted = permissions.filter((permission) => {
+      const input: CheckInput = { agent: agentRef, principal: refOf(principal), service: serviceId, permission };
+      const verdict = judgeRegister({ deps, input, agent, principal, at: now }, r);
+      if (verdict.permit) basis = verdict.basis;
+      return verdict.permit;
+    });
+    if (!basis) continue;
+    const entry = entryOf(principal);
+    for (const p of granted) if (!entry.permissions.includes(p)) entry.permissions.push(p);
+    entry.basis.push(basis);
   }
   const items = [...byPrincipal.values()];
   await deps.database.transaction((trx) =>

@@ -8,7 +8,7 @@ import { ensureParty, findPartiesByIds, findPartyByRef, type Party } from '../pa
 import { disclosedName } from '../parties/view.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
 import type { GrantInput, MandateView, PartyView } from './schema.ts';
-import { findOrganisationsSignedBy, findSignatories } from '../registers/repository.ts';
+import { findRepresentedBy, findSignatories } from '../registers/repository.ts';
 import {
   findDescendants,
   findMandate,
@@ -374,7 +374,7 @@ export async function listMandates(database: Database, viewerId: string, as: Lis
       records = await listMandatesByAgent(db, viewerId);
       break;
     case 'signatory': {
-      const organisations = await findOrganisationsSignedBy(db, viewerId, new Date());
+      const organisations = await findRepresentedBy(db, viewerId, new Date(), 'signatory');
       records = await listMandatesOfPrincipals(db, [...new Set(organisations.map((o) => o.representedId))]);
       break;
     }
@@ -393,7 +393,7 @@ async function relationTo(db: Queryable, m: MandateRecord, partyId: string): Pro
   if (m.principalId === partyId) return 'principal';
   if (m.agentIds.includes(partyId)) return 'agent';
   if (m.parentId !== null && m.createdBy === partyId) return 'delegator';
-  const signs = await findOrganisationsSignedBy(db, partyId, new Date());
+  const signs = await findRepresentedBy(db, partyId, new Date(), 'signatory');
   if (signs.some((s) => s.representedId === m.principalId)) return 'principal';
   if (m.approvals.some((a) => a.signatoryId === partyId)) return 'approver';
   return undefined;

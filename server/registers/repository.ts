@@ -90,15 +90,14 @@ export async function findSignatories(db: Queryable, organisationId: string, at:
   return rows.map(toRow);
 }
 
-/** The organisations a person signs for at `at`. */
-export async function findOrganisationsSignedBy(db: Queryable, personId: string, at: Date): Promise<RegisterRow[]> {
-  const rows = await db
+/** What a person represents at `at` by the registers, optionally of one kind only. */
+export async function findRepresentedBy(db: Queryable, representativeId: string, at: Date, kind?: RegisterKind): Promise<RegisterRow[]> {
+  let q = db
     .selectFrom('register_entries')
     .select(columns)
-    .where('representative_id', '=', personId)
-    .where('kind', '=', 'signatory')
+    .where('representative_id', '=', representativeId)
     .where((eb) => eb.or([eb('valid_from', 'is', null), eb('valid_from', '<=', at)]))
-    .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]))
-    .execute();
-  return rows.map(toRow);
+    .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>', at)]));
+  if (kind) q = q.where('kind', '=', kind);
+  return (await q.execute()).map(toRow);
 }

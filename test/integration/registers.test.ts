@@ -59,6 +59,11 @@ describe.each(ENGINES)('registers on %s', (engine) => {
       at: '2033-03-21T23:59:59Z',
     });
     expect(dayBefore.body.decision).toBe('permit');
+    // Listed for the guardian, with what the policy grants without knowing the sign-in level.
+    const listing = await server.anonymous().send('GET', `/api/v1/representations?agent=${PEOPLE.karin}&service=${PHARMACY}`, {
+      headers: { authorization: `Bearer ${await pharmacy.token()}` },
+    });
+    expect(listing.body.items).toEqual([{ principal: person(PEOPLE.maja), permissions: ['view-prescriptions'], basis: [{ kind: 'guardian' }] }]);
     // The bank does not accept guardianship as a basis.
     const atBank = await bank.check({ agent: person(PEOPLE.erik), principal: person(PEOPLE.maja), service: BANK, permission: 'view-accounts', assurance: 'high' });
     expect(atBank.body).toMatchObject({ decision: 'deny', reasons: [{ code: 'basis-not-accepted', basis: 'guardian' }] });
