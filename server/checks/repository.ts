@@ -122,7 +122,9 @@ export async function findCandidates(db: Queryable, key: CheckKey): Promise<Chec
       ? await scoped(db).where('m.principal_id', '=', key.principalId).where('a.agent_id', 'in', firmIds).execute()
       : [];
 
-  const leaves = [...direct, ...throughFirms, ...links];
+  // A mandate naming both the agent and a firm it works for, or two such firms, is one candidate.
+  const fromPrincipal = [...new Map([...direct, ...throughFirms].map((r) => [r.id, r])).values()];
+  const leaves = [...fromPrincipal, ...links];
   const parentIds = [...new Set(leaves.flatMap((r) => (r.parent_id ? [r.parent_id] : [])))];
   const ancestors = new Map<string, Link>();
   if (parentIds.length > 0) {
@@ -152,7 +154,7 @@ export async function findCandidates(db: Queryable, key: CheckKey): Promise<Chec
   };
 
   return {
-    mandates: [...direct, ...throughFirms].map(withChain),
+    mandates: fromPrincipal.map(withChain),
     organisationLinks: links.map(withChain),
     registers: await findRegisterRows(db, key.agentId, key.principalId),
   };
