@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newPerson } from '../support/people.ts';
 import { importRegister, signatory } from '../support/registers.ts';
 import { type Client, ENGINES, inDays, PEOPLE, person, startServer, type TestAgency, type TestServer } from '../support/server.ts';
 
@@ -124,5 +125,15 @@ describe.each(ENGINES)('organisations on %s', (engine) => {
     // When the firm takes its mandate back, the employee can no longer act for the client.
     await tolvan.post(`/api/mandates/${employee.body.id}/revoke`, {});
     expect((await ask()).body).toMatchObject({ decision: 'deny', reasons: [{ code: 'revoked', mandateId: employee.body.id }] });
+  });
+
+  it('answers once per mandate that names both the employee and the firm', async () => {
+    const client = await server.signIn(newPerson());
+    const me = (await client.get('/api/me')).body.party.id as string;
+    const { body: m } = await client.post('/api/mandates', { agents: [organisation(FIRM), person(PEOPLE.maja)], scopes: [taxScope], validTo: inDays(30) });
+    await tolvan.post('/api/mandates', { principal: organisation(FIRM), agents: [person(PEOPLE.maja)], scopes: [taxScope], validTo: inDays(30) });
+    const res = await tax.check({ agent: person(PEOPLE.maja), principal: person(me), service: TAX, permission: 'view-return', assurance: 'substantial' });
+    expect(res.body).toMatchObject({ decision: 'permit', basis: [{ kind: 'mandate', mandateId: m.id }] });
+    expect(res.body.basis).toHaveLength(1);
   });
 });
