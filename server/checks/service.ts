@@ -78,6 +78,12 @@ function chainProblem(c: Candidate, maxDepth: number, at: Date): Reason | null {
   return null;
 }
 
+/** A joint mandate holds only when every other agent of it is named among the co-agents. */
+function jointProblem(m: Link, actingAs: string, coAgentIds: ReadonlySet<string>): Reason | null {
+  if (m.mode !== 'joint' || m.agentIds.every((id) => id === actingAs || coAgentIds.has(id))) return null;
+  return { code: 'joint-requires-co-agents', mandateId: m.id };
+}
+
 function lowestLimit(links: readonly Link[]): number | undefined {
   const limits = links.flatMap((l) => (l.maxAmount !== null ? [l.maxAmount] : []));
   return limits.length > 0 ? Math.min(...limits) : undefined;
@@ -141,17 +147,16 @@ function judgeMandate(
   if (!m.agentIds.includes(agent.id)) {
     const reasons: Reason[] = [];
     for (const link of links.filter((l) => m.agentIds.includes(l.principalId))) {
-      const linkProblemFound = chainProblem(link, maxDepth, at);
+      const problem = chainProblem(link, maxDepth, at) ?? jointProblem(link, agent.id, coAgentIds);
       const firm = firms.get(link.principalId);
-      if (linkProblemFound) reasons.push(linkProblemFound);
+      if (problem) reasons.push(problem);
       else if (firm && !via) via = { link, firm };
     }
     if (!via) return { permit: false, reasons: reasons.length > 0 ? reasons : [{ code: 'no-basis', mandateId: m.id }] };
     actingAs = via.firm.id;
   }
-  if (m.mode === 'joint' && !m.agentIds.every((id) => id === actingAs || coAgentIds.has(id))) {
-    return { permit: false, reasons: [{ code: 'joint-requires-co-agents', mandateId: m.id }] };
-  }
+  const joint = jointProblem(m, actingAs, coAgentIds);
+  if (joint) return { permit: false, reasons: [joint] };
   const chain: Link[] = [m, ...m.ancestors, ...(via ? [via.link, ...via.link.ancestors] : [])];
   const limit = lowestLimit(chain);
   const basis: Basis = {
@@ -159,7 +164,8 @@ function judgeMandate(
     mandateId: m.id,
     ...(via ? { via: { organisation: refOf(via.firm), mandateId: via.link.id } } : {}),
   };
-  const verdict = decide(asked, facts(asked, 'mandate', { delegated: m.parentId !== null, ...(limit !== undefined ? { amountLimit: limit } : {}) }), basis, {
+  const delegated = m.parentId !== null || (via !== undefined && via.link.parentId !== null);
+  const verdict = decide(asked, facts(asked, 'mandate', { delegated, ...(limit !== undefined ? { amountLimit: limit } : {}) }), basis, {
     mandateId: m.id,
   });
   return verdict.permit && via ? { ...verdict, firmId: via.firm.id } : verdict;

@@ -79,4 +79,18 @@ describe.each(ENGINES)('joint acting on %s', (engine) => {
     expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(bad.body.code).toBe('invalid-identity-number');
   });
+
+  it('holds a firm\'s joint mandate to its employees to the same rule', async () => {
+    const { body: m } = await client.post('/api/mandates', { agents: [organisation(FIRM)], scopes: [{ service: TAX, permissions: ['submit-return'] }], validTo: inDays(30) });
+    const tolvan = await server.signIn(PEOPLE.tolvan);
+    const { body: link } = await tolvan.post('/api/mandates', {
+      principal: organisation(FIRM),
+      agents: [person(PEOPLE.anna), person(PEOPLE.maja)],
+      scopes: [{ service: TAX, permissions: ['submit-return'] }],
+      validTo: inDays(30),
+      mode: 'joint',
+    });
+    expect((await ask(PEOPLE.anna)).body).toMatchObject({ decision: 'deny', reasons: [{ code: 'joint-requires-co-agents', mandateId: link.id }] });
+    expect((await ask(PEOPLE.anna, [person(PEOPLE.maja)])).body).toMatchObject({ decision: 'permit', basis: [{ mandateId: m.id, via: { mandateId: link.id } }] });
+  });
 });
