@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,11 +14,18 @@ const BANK = 'exempelbanken.accounts';
 const COMPANY = '5560123456';
 const organisation = (id: string) => ({ type: 'organisation' as const, id });
 
-function admin(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'server/cli/admin.ts', ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
-    encoding: 'utf8',
+/** Runs the admin command without blocking this process, whose server the command may share a database with. */
+function admin(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/admin.ts', ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -132,20 +139,19 @@ describe.each(ENGINES)('registers on %s', (engine) => {
   it('imports from the command line and rejects a bad file there with line numbers and exit status', { timeout: 180_000 }, async () => {
     const env: Record<string, string> =
       engine === 'postgres' ? { DATABASE_URL: server.databaseUrl as string, DATA_DIR: server.dataDir } : { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ombud-cli-')) };
-    const bad = admin(['registers', 'import', registerFile([guardian(PEOPLE.anna, PEOPLE.maja), '{nope}', { kind: 'guardian' }])], env);
+    const bad = await admin(['registers', 'import', registerFile([guardian(PEOPLE.anna, PEOPLE.maja), '{nope}', { kind: 'guardian' }])], env);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/line 2: not valid JSON/);
     expect(bad.stderr).toMatch(/line 3:/);
-    const good = admin(['registers', 'import', '--source', 'cli', registerFile([guardian(PEOPLE.anna, PEOPLE.maja)])], env);
-    expect(good.stderr).toBe('');
-    expect(good.status).toBe(0);
+    const good = await admin(['registers', 'import', '--source', 'cli', registerFile([guardian(PEOPLE.anna, PEOPLE.maja)])], env);
+    expect(good).toMatchObject({ status: 0, stderr: '' });
     // "replacing 0": the rejected file left nothing behind.
     expect(good.stdout).toMatch(/population register from cli: 1 rows \(replacing 0\)/);
     if (engine === 'postgres') {
       const res = await pharmacy.check({ agent: person(PEOPLE.anna), principal: person(PEOPLE.maja), service: PHARMACY, permission: 'view-prescriptions' });
       expect(res.body).toMatchObject({ decision: 'permit', basis: [{ kind: 'guardian' }] });
     }
-    const missing = admin(['registers', 'import', '/nonexistent/file.jsonl'], env);
+    const missing = await admin(['registers', 'import', '/nonexistent/file.jsonl'], env);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/Cannot read/);
   });
