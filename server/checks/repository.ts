@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/database.ts';
+import type { RegisterKind } from '../db/schema.ts';
 import { findRegisterRows, type RegisterRow } from '../registers/repository.ts';
 
 /** One mandate as a check sees it, narrowed to the (service, permission) asked about. */
@@ -30,6 +31,8 @@ export interface CheckKey {
   agentId: string;
   service: string;
   permission: string;
+  /** The register bases the service accepts; none, and the registers are not read. */
+  registerKinds: readonly RegisterKind[];
 }
 
 export interface CheckCandidates {
@@ -156,7 +159,7 @@ export async function findCandidates(db: Queryable, key: CheckKey): Promise<Chec
   return {
     mandates: fromPrincipal.map(withChain),
     organisationLinks: links.map(withChain),
-    registers: await findRegisterRows(db, key.agentId, key.principalId),
+    registers: key.registerKinds.length > 0 ? await findRegisterRows(db, key.agentId, key.principalId, key.registerKinds) : [],
   };
 }
 

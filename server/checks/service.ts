@@ -3,6 +3,7 @@ import type { Counter } from 'prom-client';
 import { appendAudit } from '../audit/service.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { RegisterKind } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AgencyPrincipal } from '../identity/agency-tokens.ts';
 import { isMinorAt } from '../identity/identity-number.ts';
@@ -202,7 +203,8 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
   let firstMandateId: string | undefined;
   const firmIds = new Set<string>();
   if (agent && principal) {
-    const found = await findCandidates(db, { principalId: principal.id, agentId: agent.id, service: input.service, permission: input.permission });
+    const registerKinds = (deps.policies.service(input.service)?.acceptedBases ?? []).filter((b): b is RegisterKind => b !== 'mandate');
+    const found = await findCandidates(db, { principalId: principal.id, agentId: agent.id, service: input.service, permission: input.permission, registerKinds });
     firstMandateId = found.mandates[0]?.id;
     const coAgentIds = new Set<string>();
     for (const ref of input.coAgents ?? []) {
