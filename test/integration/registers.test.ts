@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../server/config.ts';
+import { seedDemo } from '../../server/demo.ts';
 import { RegisterInputError } from '../../server/registers/adapter.ts';
 import { guardian, importRegister, registerFile, signatory, trustee } from '../support/registers.ts';
 import { ENGINES, inDays, PEOPLE, person, startServer, type TestAgency, type TestServer } from '../support/server.ts';
@@ -154,5 +155,16 @@ describe.each(ENGINES)('registers on %s', (engine) => {
     const missing = await admin(['registers', 'import', '/nonexistent/file.jsonl'], env);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/Cannot read/);
+  });
+
+  it('ships demo register data in development, the same after every start', async () => {
+    await seedDemo(server.ctx);
+    await seedDemo(server.ctx);
+    const guardianCheck = await pharmacy.check({ agent: person(PEOPLE.erik), principal: person(PEOPLE.maja), service: PHARMACY, permission: 'view-prescriptions' });
+    // An earlier test's source lists Erik too: each source's fact is a basis of its own.
+    expect(guardianCheck.body.decision).toBe('permit');
+    expect(guardianCheck.body.basis).toContainEqual({ kind: 'guardian' });
+    const rows = await server.ctx.database.db.selectFrom('register_entries').select(['register']).where('source', '=', 'demo').execute();
+    expect(rows.map((r) => r.register).sort()).toEqual(['company', 'company', 'company', 'population', 'trustee']);
   });
 });
