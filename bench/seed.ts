@@ -58,7 +58,8 @@ async function seedPeople(client: pg.Client, from: number, to: number): Promise<
  * Grows the database to `mandates` mandates over `mandates / 2` people. One mandate in two
  * goes to one of a few professional agents (people/250 of them, so each holds hundreds); the
  * rest connect random people, so most principals hold 0–2. About 2% are revoked, 1% expired,
- * 0.5% pending and 5% joint with a second agent; the rest are active.
+ * 0.5% pending and 5% joint with a second agent; the rest are active. One person in 200 has a
+ * trustee in the register.
  */
 export async function seed(client: pg.Client, mandates: number): Promise<void> {
   await client.query('CREATE TABLE IF NOT EXISTS bench_people (n int PRIMARY KEY, id uuid NOT NULL)');
@@ -68,6 +69,14 @@ export async function seed(client: pg.Client, mandates: number): Promise<void> {
   const have = rows[0] ?? { people: 0, mandates: 0 };
   const people = Math.max(have.people, Math.ceil(mandates / 2));
   await seedPeople(client, have.people, people);
+  // Register data: one person in 200 has a court-appointed trustee (god man) for their property.
+  await client.query(
+    `INSERT INTO register_entries (id, register, source, kind, representative_id, represented_id, scope, imported_at)
+     SELECT gen_random_uuid(), 'trustee', 'bench', 'trustee', r.id, p.id, ARRAY['property'], now()
+     FROM bench_people p JOIN bench_people r ON r.n = (p.n * 7 + 3) % $3::int
+     WHERE p.n >= $1::int AND p.n < $2::int AND p.n % 200 = 0 AND r.n <> p.n`,
+    [have.people, people, people],
+  );
   const pros = Math.max(2, Math.floor(people / 250));
   const cumulative: number[] = [];
   let total = 0;
