@@ -6,6 +6,8 @@ import { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { KeyRing } from './identity/keys.ts';
 import { createLogger } from './logger.ts';
+import { adapterFor } from './notifications/adapters.ts';
+import { NotificationWorker } from './notifications/worker.ts';
 import { PolicyEngine } from './policy/engine.ts';
 
 export interface Metrics {
@@ -25,6 +27,8 @@ export interface AppContext {
   minaOmbudKeys?: KeyRing;
   metrics: Metrics;
   checkLog: CheckLog;
+  /** Delivers the notification outbox; `main` starts and stops it, tests drive it by hand. */
+  notifications: NotificationWorker;
 }
 
 function createMetrics(): Metrics {
@@ -83,6 +87,12 @@ export async function createContext(config: Config, options: { database?: Databa
       ...(minaOmbudKeys ? { minaOmbudKeys } : {}),
       metrics: createMetrics(),
       checkLog: new CheckLog(database),
+      notifications: new NotificationWorker(
+        database,
+        adapterFor(config, logger),
+        logger,
+        config.notifications,
+      ),
     };
   } catch (err) {
     if (!options.database) await database.close();

@@ -68,6 +68,10 @@ export const mandateView = z
     revokedBy: partyView.optional(),
     revokedRole: z.string().optional(),
     revokeReason: z.string().optional(),
+    registeredBy: z
+      .object({ role: z.literal('official'), reason: z.string(), documentReference: z.string(), at: z.string() })
+      .optional()
+      .meta({ description: 'Present when an official registered the mandate for the principal' }),
   })
   .meta({ id: 'Mandate' });
 

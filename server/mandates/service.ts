@@ -6,6 +6,8 @@ import { ApiError } from '../http/errors.ts';
 import { UUID_PATTERN } from '../http/schemas.ts';
 import { ensureParty, findPartiesByIds, type Party } from '../parties/repository.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
+import { notify, servicesOf } from '../notifications/service.ts';
+import { findRegistrations, insertRegistration } from '../officials/repository.ts';
 import type { GrantInput, MandateView, PartyView } from './schema.ts';
 import {
   findMandate,
@@ -53,7 +55,13 @@ function groupScopes(scopes: readonly ScopeRow[]): MandateView['scopes'] {
 
 export async function viewMandates(db: Queryable, records: readonly MandateRecord[], viewerId: string): Promise<MandateView[]> {
   const ids = records.flatMap((m) => [m.principalId, ...m.agentIds, ...(m.revokedBy ? [m.revokedBy] : [])]);
-  const parties = await findPartiesByIds(db, ids);
+  const [parties, registrations] = await Promise.all([
+    findPartiesByIds(db, ids),
+    findRegistrations(
+      db,
+      records.map((m) => m.id),
+    ),
+  ]);
   const now = new Date();
   return records.map((m) => {
     const view: MandateView = {
@@ -73,12 +81,21 @@ export async function viewMandates(db: Queryable, records: readonly MandateRecor
     if (m.revokedBy) view.revokedBy = partyView(parties.get(m.revokedBy), viewerId);
     if (m.revokedRole) view.revokedRole = m.revokedRole;
     if (m.revokeReason) view.revokeReason = m.revokeReason;
+    const registration = registrations.get(m.id);
+    if (registration) {
+      view.registeredBy = {
+        role: 'official',
+        reason: registration.reason,
+        documentReference: registration.documentReference,
+        at: registration.registeredAt.toISOString(),
+      };
+    }
     return view;
   });
 }
 
 /** Checks the requested scopes against the catalogue and returns one row per permission. */
-function scopeRows(policies: PolicyEngine, input: GrantInput): { rows: ScopeRow[]; maxDays: number } {
+export function scopeRows(policies: PolicyEngine, input: Pick<GrantInput, 'scopes'>): { rows: ScopeRow[]; maxDays: number } {
   const rows: ScopeRow[] = [];
   const seen = new Set<string>();
   let maxDays = Number.POSITIVE_INFINITY;
@@ -123,12 +140,22 @@ function scopeRows(policies: PolicyEngine, input: GrantInput): { rows: ScopeRow[
   return { rows, maxDays };
 }
 
+export interface GrantOptions {
+  /** An official registered the mandate for the principal (`granter`), from an office visit or a signed form. */
+  registeredBy?: { official: Party; reason: string; documentReference: string };
+  /** The request this grant approves; `settle` runs inside the grant's transaction and may refuse it. */
+  fromRequest?: { id: string; settle: (trx: Queryable, mandateId: string) => Promise<void> };
+}
+
 export async function grantMandate(
   database: Database,
   policies: PolicyEngine,
   granter: Party,
   input: GrantInput,
+  options: GrantOptions = {},
 ): Promise<MandateView> {
+  const { registeredBy, fromRequest } = options;
+  const actorId = registeredBy?.official.id ?? granter.id;
   if (input.principal && (input.principal.type !== granter.kind || input.principal.id !== granter.nationalId)) {
     throw new ApiError(403, 'not-a-signatory', 'You may grant only on your own behalf.');
   }
@@ -170,7 +197,7 @@ export async function grantMandate(
       state: 'active',
       parentId: null,
       createdAt: now,
-      createdBy: granter.id,
+      createdBy: actorId,
       revokedAt: null,
       revokedBy: null,
       revokedRole: null,
@@ -179,10 +206,20 @@ export async function grantMandate(
       scopes: rows,
     };
     await insertMandate(trx, m);
+    if (registeredBy) {
+      await insertRegistration(trx, {
+        mandateId: m.id,
+        officialId: registeredBy.official.id,
+        reason: registeredBy.reason,
+        documentReference: registeredBy.documentReference,
+        registeredAt: now,
+      });
+    }
+    if (fromRequest) await fromRequest.settle(trx, m.id);
     await appendAudit(trx, [
       {
         action: 'mandate.granted',
-        actor: { type: 'person', partyId: granter.id },
+        actor: { type: 'person', partyId: actorId },
         partyIds: [granter.id, ...m.agentIds],
         mandateId: m.id,
         at: now,
@@ -192,9 +229,23 @@ export async function grantMandate(
           validTo: m.validTo.toISOString(),
           mode: m.mode,
           mayDelegate: m.mayDelegate,
+          ...(registeredBy
+            ? { registeredBy: 'official', reason: registeredBy.reason, documentReference: registeredBy.documentReference }
+            : {}),
+          ...(fromRequest ? { requestId: fromRequest.id } : {}),
         },
       },
     ]);
+    const about = { mandateId: m.id, services: servicesOf(rows), validTo: m.validTo.toISOString() };
+    if (registeredBy) {
+      // The principal did not sign in: a letter tells them, so a registration they do not recognise is noticed.
+      await notify(
+        trx,
+        { kind: 'mandate.registered-by-official', recipientIds: [granter.id], channel: 'letter', data: { ...about, documentReference: registeredBy.documentReference } },
+        now,
+      );
+    }
+    await notify(trx, { kind: 'mandate.granted', recipientIds: m.agentIds.filter((id) => id !== actorId), data: about }, now);
     return m;
   });
   return (await viewMandates(database.db, [record], granter.id))[0] as MandateView;
@@ -251,6 +302,15 @@ export async function revokeMandate(
         data: reason ? { reason } : {},
       },
     ]);
+    await notify(
+      trx,
+      {
+        kind: role === 'principal' ? 'mandate.revoked' : 'mandate.returned',
+        recipientIds: [m.principalId, ...m.agentIds].filter((id) => id !== actorId),
+        data: { mandateId: m.id, services: servicesOf(m.scopes) },
+      },
+      now,
+    );
     return { ...m, state: 'revoked' as const, revokedAt: now, revokedBy: actorId, revokedRole: role, revokeReason: revocation.reason };
   });
   return (await viewMandates(database.db, [record], actorId))[0] as MandateView;
