@@ -6,6 +6,7 @@ import type { Database } from '../db/database.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AgencyPrincipal } from '../identity/agency-tokens.ts';
 import { isMinorAt } from '../identity/identity-number.ts';
+import { invalidatedForService } from '../invalidations/repository.ts';
 import type { KeyRing } from '../identity/keys.ts';
 import { ASSURANCE } from '../identity/sessions.ts';
 import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/repository.ts';
@@ -96,12 +97,21 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
   let candidates: Candidate[] = [];
   if (agent && principal) {
     candidates = await findCandidates(db, principal.id, agent.id, input.service, input.permission);
+    const invalidated = await invalidatedForService(
+      db,
+      candidates.map((m) => m.id),
+      input.service,
+    );
     const coAgentIds = new Set<string>();
     for (const ref of input.coAgents ?? []) {
       const co = await findPartyByRef(db, ref);
       if (co) coAgentIds.add(co.id);
     }
     for (const m of candidates) {
+      if (invalidated.has(m.id)) {
+        reasons.push({ code: 'invalidated-by-agency', mandateId: m.id });
+        continue;
+      }
       const verdict = judgeMandate(deps, input, m, agent, principal, coAgentIds, at);
       if (verdict.permit) basis.push({ kind: 'mandate', mandateId: m.id });
       else for (const code of verdict.reasons) reasons.push({ code, mandateId: m.id });
@@ -166,7 +176,13 @@ export async function representations(
   const agent = await findPartyByRef(db, agentRef);
   if (!agent) return [];
   const now = new Date();
-  const scopes = await activeScopesForAgent(db, agent.id, serviceId, now);
+  const active = await activeScopesForAgent(db, agent.id, serviceId, now);
+  const invalidated = await invalidatedForService(
+    db,
+    active.map((s) => s.mandateId),
+    serviceId,
+  );
+  const scopes = active.filter((s) => !invalidated.has(s.mandateId));
   const principals = await findPartiesByIds(
     db,
     scopes.map((s) => s.principalId),

@@ -32,7 +32,7 @@ export function statusAt(m: Pick<MandateRecord, 'state' | 'validTo'>, at: Date):
 }
 
 /** Shows a party; a protected identity's name is shown to nobody but that person. */
-function partyView(party: Party | undefined, viewerId: string): PartyView {
+export function partyView(party: Party | undefined, viewerId: string): PartyView {
   if (!party) return { type: 'person', id: 'unknown' };
   const view: PartyView = { type: party.kind, id: party.nationalId };
   if (party.name && (!party.protectedIdentity || party.id === viewerId)) view.name = party.name;
