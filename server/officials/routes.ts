@@ -1,32 +1,21 @@
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { type ApiRouter, withCode } from '../http/api-router.ts';
+import type { ApiRouter } from '../http/api-router.ts';
 import { ApiError } from '../http/errors.ts';
-import { freeText, isoDateTime } from '../http/schemas.ts';
+import { freeText } from '../http/schemas.ts';
 import { requireSameOrigin, requireSession, sessionOf } from '../identity/sessions.ts';
-import { mandateView, scopeInput } from '../mandates/schema.ts';
+import { grantBody, mandateView } from '../mandates/schema.ts';
 import { grantMandate } from '../mandates/service.ts';
 import { ensureParty, findPartiesByIds } from '../parties/repository.ts';
 import { partyRef } from '../parties/schema.ts';
 
-const registrationBody = z
-  .strictObject({
+const registrationBody = grantBody
+  .safeExtend({
     principal: partyRef,
-    agents: z.array(partyRef).min(1).max(10),
-    scopes: z.array(scopeInput).min(1).max(50),
-    validFrom: isoDateTime.optional(),
-    validTo: isoDateTime,
-    mode: z.enum(['several', 'joint']).default('several'),
-    mayDelegate: z.boolean().default(false),
     reason: freeText(500).pipe(z.string().min(1)).meta({ description: 'Why an official registers it, e.g. "visit at the service office"' }),
     documentReference: freeText(200)
       .pipe(z.string().min(1))
       .meta({ description: 'Reference of the signed form or the case file the registration rests on' }),
-  })
-  .refine((b) => !b.validFrom || b.validTo > b.validFrom, {
-    message: 'validTo must be after validFrom.',
-    path: ['validTo'],
-    ...withCode('invalid-validity'),
   })
   .meta({ id: 'OfficialRegistration' });
 

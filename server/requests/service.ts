@@ -249,48 +249,46 @@ export async function approveRequest(
   return { request: await readRequest(database, principal.id, r.id), mandate };
 }
 
-/** The principal declines; declines count towards the requester's lock-out. */
-export async function declineRequest(database: Database, principalId: string, id: string, reason: string | undefined): Promise<RequestView> {
+/**
+ * Closes an open request without a mandate: the principal declines (which counts towards the
+ * requester's lock-out and tells the requester), or the requester withdraws (which frees a place
+ * under the cap).
+ */
+async function closeRequest(
+  database: Database,
+  actorId: string,
+  id: string,
+  how: { state: 'declined' | 'withdrawn'; reason?: string | undefined },
+): Promise<RequestView> {
+  const declining = how.state === 'declined';
   const record = await database.transaction(async (trx) => {
-    const r = await involved(trx, principalId, id, { lock: true });
-    if (r.principalId !== principalId) throw new ApiError(403, 'forbidden', 'Only the person asked may decline a request.');
+    const r = await involved(trx, actorId, id, { lock: true });
+    if ((declining ? r.principalId : r.requesterId) !== actorId) {
+      throw new ApiError(403, 'forbidden', declining ? 'Only the person asked may decline a request.' : 'Only the requester may withdraw a request.');
+    }
     const now = new Date();
     assertOpen(r, now);
-    const declineReason = reason?.length ? reason : null;
-    await markDecided(trx, r.id, { state: 'declined', at: now, reason: declineReason });
+    const declineReason = declining && how.reason?.length ? how.reason : null;
+    await markDecided(trx, r.id, { state: how.state, at: now, reason: declineReason });
     await appendAudit(trx, [
       {
-        action: 'request.declined',
-        actor: { type: 'person', partyId: principalId },
-        partyIds: [principalId, r.requesterId],
+        action: declining ? 'request.declined' : 'request.withdrawn',
+        actor: { type: 'person', partyId: actorId },
+        partyIds: [r.principalId, r.requesterId],
         at: now,
         data: { requestId: r.id },
       },
     ]);
-    await notify(trx, { kind: 'request.declined', recipientIds: [r.requesterId], data: { requestId: r.id } }, now);
-    return { ...r, state: 'declined' as const, decidedAt: now, declineReason };
+    if (declining) await notify(trx, { kind: 'request.declined', recipientIds: [r.requesterId], data: { requestId: r.id } }, now);
+    return { ...r, state: how.state, decidedAt: now, declineReason };
   });
-  return viewOne(database.db, record, principalId);
+  return viewOne(database.db, record, actorId);
 }
 
-/** The requester takes back an open request; it no longer counts towards the cap. */
-export async function withdrawRequest(database: Database, requesterId: string, id: string): Promise<RequestView> {
-  const record = await database.transaction(async (trx) => {
-    const r = await involved(trx, requesterId, id, { lock: true });
-    if (r.requesterId !== requesterId) throw new ApiError(403, 'forbidden', 'Only the requester may withdraw a request.');
-    const now = new Date();
-    assertOpen(r, now);
-    await markDecided(trx, r.id, { state: 'withdrawn', at: now });
-    await appendAudit(trx, [
-      {
-        action: 'request.withdrawn',
-        actor: { type: 'person', partyId: requesterId },
-        partyIds: [requesterId, r.principalId],
-        at: now,
-        data: { requestId: r.id },
-      },
-    ]);
-    return { ...r, state: 'withdrawn' as const, decidedAt: now };
-  });
-  return viewOne(database.db, record, requesterId);
+export function declineRequest(database: Database, principalId: string, id: string, reason: string | undefined): Promise<RequestView> {
+  return closeRequest(database, principalId, id, { state: 'declined', reason });
+}
+
+export function withdrawRequest(database: Database, requesterId: string, id: string): Promise<RequestView> {
+  return closeRequest(database, requesterId, id, { state: 'withdrawn' });
 }
