@@ -14,6 +14,7 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   checksTotal: Counter<'decision'>;
+  notificationsTotal: Counter<'outcome'>;
 }
 
 /** Everything a request handler may use, wired once here and passed in; no module singletons. */
@@ -49,6 +50,12 @@ function createMetrics(): Metrics {
       labelNames: ['decision'],
       registers: [registry],
     }),
+    notificationsTotal: new Counter({
+      name: 'ombud_notifications_total',
+      help: 'Notification delivery attempts, by outcome (delivered, retry, failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -78,6 +85,7 @@ export async function createContext(config: Config, options: { database?: Databa
             alg: 'RS256',
           })
         : undefined;
+    const metrics = createMetrics();
     return {
       config,
       logger,
@@ -85,14 +93,9 @@ export async function createContext(config: Config, options: { database?: Databa
       policies,
       keys,
       ...(minaOmbudKeys ? { minaOmbudKeys } : {}),
-      metrics: createMetrics(),
+      metrics,
       checkLog: new CheckLog(database),
-      notifications: new NotificationWorker(
-        database,
-        adapterFor(config, logger),
-        logger,
-        config.notifications,
-      ),
+      notifications: new NotificationWorker(database, adapterFor(config, logger), logger, config.notifications, metrics.notificationsTotal),
     };
   } catch (err) {
     if (!options.database) await database.close();

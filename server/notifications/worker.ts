@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { Database } from '../db/database.ts';
 import { findPartiesByIds } from '../parties/repository.ts';
 import type { NotificationAdapter } from './adapters.ts';
@@ -12,7 +13,7 @@ const MAX_BACKOFF_MS = 24 * 3_600_000;
 /** The reminder scan reads a range of mandates; once a minute is plenty for day-sized thresholds. */
 const REMINDER_SCAN_MS = 60_000;
 /** Reminder thresholds, in days before a mandate ends, largest first. */
-export const REMINDER_DAYS = [30, 7] as const;
+const REMINDER_DAYS = [30, 7] as const;
 
 export interface WorkerSettings {
   pollMs: number;
@@ -46,6 +47,7 @@ export class NotificationWorker {
     private readonly adapter: NotificationAdapter,
     private readonly logger: Logger,
     private readonly settings: WorkerSettings,
+    private readonly outcomes?: Counter<'outcome'>,
   ) {}
 
   /** Enqueues the expiry reminders due at `now`, each once. */
@@ -80,6 +82,7 @@ export class NotificationWorker {
           data: n.data,
         });
         await markSent(this.database.db, n, new Date());
+        this.outcomes?.inc({ outcome: 'delivered' });
         delivered += 1;
       } catch (err) {
         failed += 1;
@@ -94,6 +97,7 @@ export class NotificationWorker {
     const giveUp = n.attempts >= this.settings.maxAttempts;
     const retryAt = giveUp ? null : new Date(now.getTime() + backoffMs(n.attempts, this.settings.retryBaseMs));
     await markFailed(this.database.db, n, { retryAt, error });
+    this.outcomes?.inc({ outcome: giveUp ? 'failed' : 'retry' });
     const log = { notificationId: n.id, kind: n.kind, attempts: n.attempts, adapter: this.adapter.name, error };
     if (giveUp) this.logger.error(log, 'notification could not be delivered; giving up');
     else this.logger.warn({ ...log, retryAt }, 'notification delivery failed; will retry');

@@ -216,6 +216,7 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
       expect(page.text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co');
       expect(page.text).not.toContain('<script');
       expect(page.text).not.toContain('style=');
+      expect((await dev.anonymous().get('/metrics')).text).toMatch(/ombud_notifications_total\{outcome="delivered"\} [1-9]/);
       const bad = await dev.anonymous().get('/dev/mailbox?to=nonsense');
       expect(bad.status).toBe(400);
       expect(bad.headers.get('content-type')).toContain('application/problem+json');
