@@ -118,11 +118,12 @@ export async function markFailed(
 }
 
 /**
- * Enqueues one reminder per party of every active mandate whose end lies within `days` (and
- * beyond `afterDays`) of `now`, for mandates that were granted before that point was reached.
- * The dedupe key makes the scan safe to repeat: each reminder is written once.
+ * Enqueues one reminder per party of every active mandate that crossed the point `days` before
+ * its end within the last `lookbackDays` (and after it was granted). Only that thin slice of
+ * mandates is read on each scan, through the index on `valid_to`; the dedupe key makes repeated
+ * scans harmless, so each reminder is written once.
  */
-export async function enqueueExpiryReminders(db: Queryable, now: Date, days: number, afterDays: number): Promise<number> {
+export async function enqueueExpiryReminders(db: Queryable, now: Date, days: number, lookbackDays: number): Promise<number> {
   const result = await sql`
     INSERT INTO notifications (id, recipient_id, channel, kind, data, dedupe_key, created_at, state, attempts, next_attempt_at)
     SELECT gen_random_uuid(), p.party_id, 'digital', 'mandate.expiring',
@@ -134,7 +135,7 @@ export async function enqueueExpiryReminders(db: Queryable, now: Date, days: num
       UNION SELECT a.agent_id FROM mandate_agents a WHERE a.mandate_id = m.id
     ) p
     WHERE m.state = 'active'
-      AND m.valid_to > ${now}::timestamptz + make_interval(days => ${afterDays}::int)
+      AND m.valid_to > ${now}::timestamptz + make_interval(days => ${days - lookbackDays}::int)
       AND m.valid_to <= ${now}::timestamptz + make_interval(days => ${days}::int)
       AND m.created_at <= m.valid_to - make_interval(days => ${days}::int)
     ON CONFLICT (dedupe_key) DO NOTHING`.execute(db);

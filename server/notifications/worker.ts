@@ -12,8 +12,14 @@ const LEASE_MS = 5 * 60_000;
 const MAX_BACKOFF_MS = 24 * 3_600_000;
 /** The reminder scan reads a range of mandates; once a minute is plenty for day-sized thresholds. */
 const REMINDER_SCAN_MS = 60_000;
-/** Reminder thresholds, in days before a mandate ends, largest first. */
+/** Reminder thresholds, in days before a mandate ends. */
 const REMINDER_DAYS = [30, 7] as const;
+/**
+ * How far back a scan looks for thresholds it has not yet seen. Shorter than the gap between
+ * thresholds, so one mandate is never in two windows; a service down for longer than this
+ * skips the reminders whose moment fell into the outage.
+ */
+const REMINDER_LOOKBACK_DAYS = 2;
 
 export interface WorkerSettings {
   pollMs: number;
@@ -53,8 +59,8 @@ export class NotificationWorker {
   /** Enqueues the expiry reminders due at `now`, each once. */
   async scheduleReminders(now: Date = new Date()): Promise<number> {
     let count = 0;
-    for (const [i, days] of REMINDER_DAYS.entries()) {
-      count += await enqueueExpiryReminders(this.database.db, now, days, REMINDER_DAYS[i + 1] ?? 0);
+    for (const days of REMINDER_DAYS) {
+      count += await enqueueExpiryReminders(this.database.db, now, days, REMINDER_LOOKBACK_DAYS);
     }
     return count;
   }
