@@ -220,7 +220,7 @@ export async function grantMandate(
       {
         action: 'mandate.granted',
         actor: { type: 'person', partyId: actorId },
-        partyIds: [granter.id, ...m.agentIds],
+        partyIds: [actorId, granter.id, ...m.agentIds],
         mandateId: m.id,
         at: now,
         data: {

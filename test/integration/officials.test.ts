@@ -49,6 +49,10 @@ describe.each(ENGINES)('assisted registration by officials on %s', (engine) => {
       documentReference: registeredBy.documentReference,
     });
 
+    // The official's own activity shows what they registered.
+    const own = (await official.get('/api/audit?action=mandate.granted')).body.items;
+    expect(own.map((e: { mandateId: string }) => e.mandateId)).toContain(res.body.id);
+
     const agency = await server.agency('skatteverket', [TAX]);
     const check = await agency.check({ agent: person(agentId), principal: person(principalId), service: TAX, permission: 'view-return' });
     expect(check.body.decision).toBe('permit');
