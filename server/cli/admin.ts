@@ -10,6 +10,7 @@ import { DataDirBusyError } from '../db/data-dir-lock.ts';
 import { MigrationError, migrate } from '../db/migrate.ts';
 import { DEMO_AGENCY_ID, DEMO_AGENCY_KEY_FILE, DEMO_PEOPLE } from '../demo.ts';
 import { generateClientSecret } from '../identity/client-secret.ts';
+import { countByState, requeueFailed } from '../notifications/repository.ts';
 import { PolicyEngine, PolicyLoadError } from '../policy/engine.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
@@ -22,6 +23,8 @@ const USAGE = `Usage: npm run admin -- <command> [options]
                                        register an agency (or replace its services and keys);
                                        the options make it a tredje man of the Mina ombud API
   audit verify                         walk the audit chain; exit 1 and name the first broken link
+  notifications status                 count the outbox by state (pending, sent, failed)
+  notifications retry-failed           give notifications that were given up a fresh set of attempts
   demo-assertion                       print a client assertion signed with the demo agency key
   demo-check [--agent <pnr>] [--principal <pnr>] [--service <id>] [--permission <code>]
                                        get a token as the demo agency and make a check against
@@ -107,7 +110,7 @@ async function demoCheck(args: string[]): Promise<void> {
 
 async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
-  switch (`${command ?? ''} ${command === 'agency' || command === 'audit' ? (sub ?? '') : ''}`.trim()) {
+  switch (`${command ?? ''} ${['agency', 'audit', 'notifications'].includes(command ?? '') ? (sub ?? '') : ''}`.trim()) {
     case 'migrate': {
       const { applied } = await withDatabase((db) => migrate(db, readConfig().migrationsDir));
       out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the schema is up to date.');
@@ -178,6 +181,16 @@ async function run(argv: string[]): Promise<number> {
       out(`Audit chain BROKEN at event #${result.brokenAt.seq}${result.brokenAt.id ? ` (${result.brokenAt.id})` : ''}: ${result.problem}`);
       out(`${result.events} events before it verify.`);
       return 1;
+    }
+    case 'notifications status': {
+      const counts = await withDatabase((db) => countByState(db.db));
+      out(`Notifications: ${counts.pending} pending, ${counts.sent} sent, ${counts.failed} failed`);
+      return 0;
+    }
+    case 'notifications retry-failed': {
+      const requeued = await withDatabase((db) => requeueFailed(db.db, new Date()));
+      out(`${requeued} notification(s) queued again; the server's worker delivers them.`);
+      return 0;
     }
     case 'demo-assertion':
       out(await demoAssertion());

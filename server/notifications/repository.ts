@@ -186,3 +186,13 @@ export async function countByState(db: Queryable): Promise<Record<'pending' | 's
   for (const r of rows) counts[r.state] = r.n;
   return counts;
 }
+
+/** Gives every notification that was given up a fresh set of attempts, due now. */
+export async function requeueFailed(db: Queryable, now: Date): Promise<number> {
+  const result = await db
+    .updateTable('notifications')
+    .set({ state: 'pending', attempts: 0, next_attempt_at: now, claimed_until: null, claim_token: null })
+    .where('state', '=', 'failed')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../server/config.ts';
+import { projectRoot, readConfig } from '../../server/config.ts';
 import { Database } from '../../server/db/database.ts';
 import { type NotificationAdapter, type OutgoingNotification, WebhookAdapter } from '../../server/notifications/adapters.ts';
 import { notify } from '../../server/notifications/service.ts';
@@ -265,5 +267,33 @@ describe('notification adapters and configuration', () => {
     expect(readConfig({ NOTIFY_WEBHOOK_URL: 'https://mail.example/send' }).notifications.adapter).toBe('webhook');
     const production = readConfig({ NODE_ENV: 'production', SIGNING_KEYS_FILE: 'k', PUBLIC_URL: 'https://ombud.example', OIDC_ISSUER: 'https://id.example' });
     expect(production.devMailbox).toBe(false);
+  });
+});
+
+describe('npm run admin -- notifications', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer('postgres');
+  });
+  afterAll(() => server?.close());
+
+  const admin = (...args: string[]) =>
+    promisify(execFile)('npx', ['tsx', 'server/cli/admin.ts', ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, DATABASE_URL: server.databaseUrl, NODE_ENV: 'test', DATA_DIR: server.dataDir },
+    }).then((r) => r.stdout);
+
+  it('counts the outbox and gives failed notifications another round', async () => {
+    const agentId = newPerson();
+    await (await server.signIn(newPerson())).post('/api/mandates', { agents: [person(agentId)], scopes: [taxScope], validTo: inDays(60) });
+    const down = new NotificationWorker(server.ctx.database, new RecordingAdapter(99), server.ctx.logger, { pollMs: 1000, maxAttempts: 1, retryBaseMs: 1000 });
+    await down.deliverDue();
+    expect(await admin('notifications', 'status')).toContain('0 pending, 0 sent, 1 failed');
+    expect(await admin('notifications', 'retry-failed')).toContain('1 notification(s) queued again');
+    const up = new RecordingAdapter();
+    await new NotificationWorker(server.ctx.database, up, server.ctx.logger, { pollMs: 1000, maxAttempts: 1, retryBaseMs: 1000 }).deliverDue();
+    expect(up.delivered.map((n) => n.recipient.id)).toEqual([agentId]);
+    expect(await admin('notifications', 'status')).toContain('0 pending, 1 sent, 0 failed');
   });
 });
