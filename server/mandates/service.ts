@@ -248,7 +248,7 @@ export async function grantMandate(
     await notify(trx, { kind: 'mandate.granted', recipientIds: m.agentIds.filter((id) => id !== actorId), data: about }, now);
     return m;
   });
-  return (await viewMandates(database.db, [record], granter.id))[0] as MandateView;
+  return (await viewMandates(database.db, [record], actorId))[0] as MandateView;
 }
 
 export async function listMandates(database: Database, viewerId: string, as: 'principal' | 'agent'): Promise<MandateView[]> {

@@ -105,6 +105,33 @@ describe.each(ENGINES)('assisted registration by officials on %s', (engine) => {
   });
 });
 
+describe.each(ENGINES)('officials and protected identity on %s', (engine) => {
+  it("never shows an official a protected person's name", async () => {
+    const official = newPerson();
+    const server = await startServer(engine, { env: { OFFICIALS: official } });
+    try {
+      const principalId = newPerson();
+      await server.ctx.database.db
+        .insertInto('parties')
+        .values({ id: crypto.randomUUID(), kind: 'person', national_id: principalId, name: 'Skyddad Person', protected_identity: true })
+        .execute();
+      const res = await (await server.signIn(official)).post('/api/officials/mandates', {
+        principal: person(principalId),
+        agents: [person(newPerson())],
+        scopes: [taxScope],
+        validTo: inDays(30),
+        reason: 'Besök',
+        documentReference: 'Blankett 7',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.principal).toEqual({ type: 'person', id: principalId });
+      expect(res.text).not.toContain('Skyddad Person');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('official configuration', () => {
   it('accepts any written form of a personal number and refuses an invalid one', () => {
     expect(readConfig({ OFFICIALS: '19121212-1212, 194003212380' }).officials).toEqual(['191212121212', '194003212380']);
