@@ -15,6 +15,7 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   checksTotal: Counter<'decision'>;
   notificationsTotal: Counter<'outcome'>;
+  signInRefused: Counter<'kind'>;
 }
 
 /** Everything a request handler may use, wired once here and passed in; no module singletons. */
@@ -54,6 +55,12 @@ function createMetrics(): Metrics {
       name: 'ombud_notifications_total',
       help: 'Notification delivery attempts, by outcome (delivered, retry, failed)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    signInRefused: new Counter({
+      name: 'ombud_sign_in_refused_total',
+      help: 'Refused sign-ins, by security event kind',
+      labelNames: ['kind'],
       registers: [registry],
     }),
   };

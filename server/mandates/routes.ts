@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { idParam } from '../http/schemas.ts';
-import { requireSameOrigin, requireSession, sessionOf } from '../identity/sessions.ts';
+import { requireSameOrigin, requireSession, requireStepUp, sessionOf } from '../identity/sessions.ts';
 import { findPartiesByIds } from '../parties/repository.ts';
 import { grantBody, listQuery, mandateList, mandateView, revokeBody } from './schema.ts';
 import { grantMandate, listMandates, readMandate, revokeMandate } from './service.ts';
@@ -10,6 +10,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
   const { database, config, policies } = ctx;
   const signedIn = requireSession(database.db, config);
   const sameOrigin = requireSameOrigin(config);
+  const stepUp = requireStepUp(config);
 
   api.add(
     {
@@ -19,7 +20,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
       tag: 'Mandates',
       security: 'session',
       body: grantBody,
-      use: [sameOrigin, signedIn],
+      use: [sameOrigin, signedIn, stepUp],
       responses: { 201: { description: 'The new mandate', schema: mandateView } },
     },
     async (koa, { body }) => {
@@ -72,7 +73,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
       security: 'session',
       params: idParam,
       body: revokeBody,
-      use: [sameOrigin, signedIn],
+      use: [sameOrigin, signedIn, stepUp],
       responses: { 200: { description: 'The mandate as it now stands', schema: mandateView } },
     },
     async (koa, { params, body }) => {

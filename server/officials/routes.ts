@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { ApiError } from '../http/errors.ts';
 import { freeText } from '../http/schemas.ts';
-import { requireSameOrigin, requireSession, sessionOf } from '../identity/sessions.ts';
+import { requireSameOrigin, requireSession, requireStepUp, sessionOf } from '../identity/sessions.ts';
 import { grantBody, mandateView } from '../mandates/schema.ts';
 import { grantMandate } from '../mandates/service.ts';
 import { ensureParty, findPartiesByIds } from '../parties/repository.ts';
@@ -36,7 +36,7 @@ export function officialRoutes(api: ApiRouter, ctx: AppContext): void {
       tag: 'Officials',
       security: 'session',
       body: registrationBody,
-      use: [requireSameOrigin(config), requireSession(database.db, config)],
+      use: [requireSameOrigin(config), requireSession(database.db, config), requireStepUp(config)],
       responses: { 201: { description: 'The registered mandate', schema: mandateView } },
     },
     async (koa, { body }) => {

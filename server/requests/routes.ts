@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { idParam } from '../http/schemas.ts';
-import { requireSameOrigin, requireSession, sessionOf } from '../identity/sessions.ts';
+import { requireSameOrigin, requireSession, requireStepUp, sessionOf } from '../identity/sessions.ts';
 import { findPartiesByIds, type Party } from '../parties/repository.ts';
 import { approveBody, approveResponse, declineBody, requestBody, requestList, requestListQuery, requestView } from './schema.ts';
 import { approveRequest, createRequest, declineRequest, listMyRequests, readRequest, withdrawRequest } from './service.ts';
@@ -12,6 +12,8 @@ export function requestRoutes(api: ApiRouter, ctx: AppContext): void {
   const deps = { database, policies, config };
   const signedIn = requireSession(database.db, config);
   const sameOrigin = requireSameOrigin(config);
+  // Approving grants a mandate, so it needs the same recent strong sign-in as a grant.
+  const stepUp = requireStepUp(config);
   const me = async (koa: Context): Promise<Party> => {
     const { partyId } = sessionOf(koa);
     const party = (await findPartiesByIds(database.db, [partyId])).get(partyId);
@@ -77,7 +79,7 @@ export function requestRoutes(api: ApiRouter, ctx: AppContext): void {
       security: 'session',
       params: idParam,
       body: approveBody,
-      use: [sameOrigin, signedIn],
+      use: [sameOrigin, signedIn, stepUp],
       responses: { 200: { description: 'The approved request and the new mandate', schema: approveResponse } },
     },
     async (koa, { params, body }) => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../../server/config.ts';
 import { newPerson } from '../support/people.ts';
@@ -80,6 +81,22 @@ describe.each(ENGINES)('assisted registration by officials on %s', (engine) => {
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('not-an-official');
     expect((await (await server.signIn(principalId)).get('/api/mandates')).body.items).toEqual([]);
+  });
+
+  it('needs a recent strong sign-in', async () => {
+    const { id } = await server.ctx.database.db.selectFrom('parties').select('id').where('national_id', '=', OFFICIAL).executeTakeFirstOrThrow();
+    const setStrongAt = (at: ReturnType<typeof sql<Date>>) =>
+      server.ctx.database.db.updateTable('sessions').set({ strong_at: at }).where('party_id', '=', id).execute();
+    const principalId = newPerson();
+    await setStrongAt(sql<Date>`now() - interval '1 hour'`);
+    try {
+      const res = await register(official, principalId, newPerson());
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('step-up-required');
+    } finally {
+      await setStrongAt(sql<Date>`now()`);
+    }
+    expect((await register(official, principalId, newPerson())).status).toBe(201);
   });
 
   it('requires a reason and a document reference, and never a mandate naming the official', async () => {

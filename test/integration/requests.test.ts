@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPerson } from '../support/people.ts';
 import { type Client, ENGINES, inDays, person, startServer, type TestServer } from '../support/server.ts';
@@ -80,6 +81,17 @@ describe.each(ENGINES)('requests on %s', (engine) => {
     const again = await principal.post(url, {});
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('request-not-open');
+  });
+
+  it('needs a recent strong sign-in to approve, as a grant does', async () => {
+    const { agent, principal, principalId } = await pair();
+    const { body: req } = await ask(agent, principalId);
+    const { id } = await server.ctx.database.db.selectFrom('parties').select('id').where('national_id', '=', principalId).executeTakeFirstOrThrow();
+    await server.ctx.database.db.updateTable('sessions').set({ strong_at: sql<Date>`now() - interval '1 hour'` }).where('party_id', '=', id).execute();
+    const stale = await principal.post(`/api/requests/${req.id}/approve`, {});
+    expect(stale.status).toBe(401);
+    expect(stale.body.code).toBe('step-up-required');
+    expect((await principal.get(`/api/requests/${req.id}`)).body.status).toBe('open');
   });
 
   it('answers a decline, lets only the principal decide and hides the request from everyone else', async () => {
