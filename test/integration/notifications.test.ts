@@ -265,7 +265,7 @@ describe('notification adapters and configuration', () => {
   it('uses the webhook when configured and has no mailbox page in production', () => {
     expect(readConfig({}).notifications.adapter).toBe('dev');
     expect(readConfig({ NOTIFY_WEBHOOK_URL: 'https://mail.example/send' }).notifications.adapter).toBe('webhook');
-    const production = readConfig({ NODE_ENV: 'production', SIGNING_KEYS_FILE: 'k', PUBLIC_URL: 'https://ombud.example', OIDC_ISSUER: 'https://id.example' });
+    const production = readConfig({ NODE_ENV: 'production', SIGNING_KEYS_FILE: 'k', PUBLIC_URL: 'https://ombud.example', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'ombud' });
     expect(production.devMailbox).toBe(false);
   });
 });
