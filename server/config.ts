@@ -43,6 +43,7 @@ const envSchema = z.object({
   ACCESS_TOKEN_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   BODY_LIMIT_KB: z.coerce.number().int().min(1).max(1024).default(64),
   DEMO_DATA: z.enum(['true', 'false']).optional(),
+  MAX_DELEGATION_DEPTH: z.coerce.number().int().min(0).max(10).default(2),
   OFFICIALS: z.string().max(100_000).optional(),
   REQUESTS_MAX_OPEN: z.coerce.number().int().min(1).max(1000).default(5),
   REQUESTS_DECLINES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).max(100).default(3),
@@ -82,6 +83,8 @@ export interface Config {
   devSignIn: boolean;
   demoData: boolean;
   secureCookies: boolean;
+  /** How many times a mandate may be passed on (0: never, whatever `mayDelegate` says). */
+  maxDelegationDepth: number;
   /** Normalised personal numbers of the people who may register mandates as officials. */
   officials: readonly string[];
   requests: { maxOpen: number; declinesBeforeLockout: number; lockoutDays: number };
@@ -214,6 +217,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devSignIn: !production,
     demoData: !production && e.DEMO_DATA !== 'false',
     secureCookies: production,
+    maxDelegationDepth: e.MAX_DELEGATION_DEPTH,
     officials: Object.freeze([...new Set(officials)]),
     requests: {
       maxOpen: e.REQUESTS_MAX_OPEN,

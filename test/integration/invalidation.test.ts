@@ -73,6 +73,28 @@ describe.each(ENGINES)('agency invalidation on %s', (engine) => {
     });
   });
 
+  it('denies what was passed on from an invalidated mandate, too', async () => {
+    const [principalId, agentId, subAgentId] = [newPerson(), newPerson(), newPerson()];
+    const principal = await server.signIn(principalId);
+    const { body: parent } = await principal.post('/api/mandates', {
+      agents: [person(agentId)],
+      scopes: [{ service: TAX, permissions: ['view-return'] }],
+      validTo: inDays(60),
+      mayDelegate: true,
+    });
+    const child = await (await server.signIn(agentId)).post('/api/mandates', {
+      parentId: parent.id,
+      agents: [person(subAgentId)],
+      scopes: [{ service: TAX, permissions: ['view-return'] }],
+      validTo: inDays(30),
+    });
+    expect(child.status).toBe(201);
+    const ask = () => tax.check({ agent: person(subAgentId), principal: person(principalId), service: TAX, permission: 'view-return' });
+    expect((await ask()).body.decision).toBe('permit');
+    expect((await invalidate(taxToken, parent.id, { reason: 'Förfalskad' })).status).toBe(200);
+    expect((await ask()).body).toMatchObject({ decision: 'deny', reasons: [{ code: 'invalidated-by-agency', mandateId: child.body.id }] });
+  });
+
   it('is idempotent and notifies principal and agent once', async () => {
     const { principal, principalId, agentId, mandateId } = await grant(both);
     const first = await invalidate(taxToken, mandateId, { reason: 'Felaktig', services: [TAX] });
