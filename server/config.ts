@@ -22,6 +22,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: z.url().optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_READ_URL: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   POLICIES_DIR: z.string().min(1).optional(),
   SIGNING_KEYS_FILE: z.string().min(1).optional(),
@@ -61,6 +62,8 @@ export interface Config {
   /** The service's own origin, e.g. `http://localhost:3000`; issuer and token audience derive from it. */
   publicUrl: string;
   databaseUrl: string | undefined;
+  /** A synchronous standby for check lookups; needs `DATABASE_URL` (the primary) beside it. */
+  databaseReadUrl: string | undefined;
   dataDir: string;
   policiesDir: string;
   migrationsDir: string;
@@ -176,6 +179,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  if (e.DATABASE_READ_URL && !e.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration:\n  DATABASE_READ_URL needs DATABASE_URL (the primary) beside it');
+  }
   if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) throw new ConfigError('Invalid configuration:\n  OIDC_CLIENT_ID is required with OIDC_ISSUER');
   if (!e.OIDC_SCOPES.split(' ').includes('openid')) throw new ConfigError('Invalid configuration:\n  OIDC_SCOPES must include openid');
   const acrLevels = parseAcrMap(e.OIDC_ACR_MAP ?? DEFAULT_ACR_MAP);
@@ -200,6 +206,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     publicUrl,
     databaseUrl: e.DATABASE_URL,
+    databaseReadUrl: e.DATABASE_READ_URL,
     dataDir: path.resolve(e.DATA_DIR),
     policiesDir: path.resolve(e.POLICIES_DIR ?? path.join(projectRoot, 'policies')),
     migrationsDir: path.join(projectRoot, 'migrations'),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { CheckLookup } from './checks/batch-lookup.ts';
 import { CheckLog } from './checks/check-log.ts';
 import type { Config } from './config.ts';
 import { Database } from './db/database.ts';
@@ -29,6 +30,9 @@ export interface AppContext {
   minaOmbudKeys?: KeyRing;
   metrics: Metrics;
   checkLog: CheckLog;
+  checkLookup: CheckLookup;
+  /** A synchronous standby that check lookups read from (`DATABASE_READ_URL`); writes stay on `database`. */
+  readDatabase?: Database;
   /** Delivers the notification outbox; `main` starts and stops it, tests drive it by hand. */
   notifications: NotificationWorker;
 }
@@ -78,6 +82,7 @@ export async function createContext(config: Config, options: { database?: Databa
   const logger = options.logger ?? createLogger(config.logLevel);
   const policies = PolicyEngine.load(config.policiesDir);
   const database = options.database ?? (await openDatabase(config));
+  const readDatabase = config.databaseReadUrl ? Database.postgres(config.databaseReadUrl) : undefined;
   try {
     const { applied } = await migrate(database, config.migrationsDir);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -102,10 +107,13 @@ export async function createContext(config: Config, options: { database?: Databa
       ...(minaOmbudKeys ? { minaOmbudKeys } : {}),
       metrics,
       checkLog: new CheckLog(database),
+      checkLookup: new CheckLookup(readDatabase ?? database),
+      ...(readDatabase ? { readDatabase } : {}),
       notifications: new NotificationWorker(database, adapterFor(config, logger), logger, config.notifications, metrics.notificationsTotal),
     };
   } catch (err) {
     if (!options.database) await database.close();
+    await readDatabase?.close();
     throw err;
   }
 }

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     await once(server, 'close').catch(() => undefined);
     await ctx.notifications.stop();
     await ctx.database.close();
+    await ctx.readDatabase?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

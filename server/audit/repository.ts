@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Queryable } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 
 export interface AuditRow {
   seq: number;
@@ -38,6 +38,39 @@ export async function insertEvents(trx: Queryable, rows: readonly AuditRow[], he
     )
     .execute();
   await trx.updateTable('audit_head').set({ seq: head.seq, hash: head.hash }).execute();
+}
+
+const INSERT_AT_HEAD = `
+WITH head AS (
+  UPDATE audit_head SET seq = $3, hash = $4 WHERE seq = $1 AND hash = $2 RETURNING 1
+)
+INSERT INTO audit_events (seq, id, at, action, actor, party_ids, mandate_id, data, prev_hash, hash)
+SELECT r.seq, r.id, r.at, r.action, r.actor, r.party_ids, r.mandate_id, r.data, r.prev_hash, r.hash
+FROM jsonb_to_recordset($5::jsonb) AS r(
+  seq bigint, id uuid, at timestamptz, action text, actor jsonb, party_ids uuid[],
+  mandate_id uuid, data jsonb, prev_hash text, hash text
+)
+WHERE EXISTS (SELECT 1 FROM head)`;
+
+/**
+ * Appends rows in one statement, and so in one commit, provided the head is still `expected`;
+ * moves the head to `next`. False when someone else appended meanwhile (nothing is written then).
+ * Waiting on the head's row lock serialises this with every other appender.
+ */
+export async function insertEventsAtHead(
+  database: Database,
+  expected: { seq: number; hash: string },
+  rows: readonly AuditRow[],
+  next: { seq: number; hash: string },
+): Promise<boolean> {
+  const { rowCount } = await database.prepared('ombud_audit_insert_at_head', INSERT_AT_HEAD, [
+    expected.seq,
+    expected.hash,
+    next.seq,
+    next.hash,
+    JSON.stringify(rows),
+  ]);
+  return rowCount === rows.length;
 }
 
 export async function readHead(db: Queryable): Promise<{ seq: number; hash: string }> {

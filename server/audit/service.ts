@@ -20,13 +20,13 @@ export interface AuditEventInput {
   at?: Date;
 }
 
-/**
- * Appends events to the chain inside the caller's transaction, so an event commits
- * together with the change it records or not at all.
- */
-export async function appendAudit(trx: Queryable, events: readonly AuditEventInput[]): Promise<void> {
-  if (events.length === 0) return;
-  const head = await lockHead(trx);
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** Links events onto the chain after `head`: their rows, and the head they leave behind. */
+export function chainEvents(head: ChainHead, events: readonly AuditEventInput[]): { rows: AuditRow[]; head: ChainHead } {
   let { seq, hash } = head;
   const rows: AuditRow[] = events.map((e) => {
     seq += 1;
@@ -55,7 +55,19 @@ export async function appendAudit(trx: Queryable, events: readonly AuditEventInp
       hash,
     };
   });
-  await insertEvents(trx, rows, { seq, hash });
+  return { rows, head: { seq, hash } };
+}
+
+/**
+ * Appends events to the chain inside the caller's transaction, so an event commits
+ * together with the change it records or not at all. Returns the new head.
+ */
+export async function appendAudit(trx: Queryable, events: readonly AuditEventInput[]): Promise<ChainHead> {
+  if (events.length === 0) return readHead(trx);
+  const head = await lockHead(trx);
+  const linked = chainEvents(head, events);
+  await insertEvents(trx, linked.rows, linked.head);
+  return linked.head;
 }
 
 export type VerifyResult =

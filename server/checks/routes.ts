@@ -12,6 +12,7 @@ export function checkDepsOf(ctx: AppContext): CheckDeps {
     policies: ctx.policies,
     keys: ctx.keys,
     checkLog: ctx.checkLog,
+    lookup: ctx.checkLookup,
     checksTotal: ctx.metrics.checksTotal,
   };
 }

@@ -14,6 +14,7 @@ import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/
 import type { PartyRef } from '../parties/schema.ts';
 import type { BasisKind, Facts, PolicyEngine } from '../policy/engine.ts';
 import { findRepresentedBy, type RegisterRow } from '../registers/repository.ts';
+import type { CheckLookup } from './batch-lookup.ts';
 import type { CheckLog } from './check-log.ts';
 import { activeScopesForAgent, type Candidate, findCandidates, type Link } from './repository.ts';
 import type { CheckInput, CheckResponse } from './schema.ts';
@@ -27,6 +28,7 @@ export interface CheckDeps {
   policies: PolicyEngine;
   keys: KeyRing;
   checkLog: CheckLog;
+  lookup: CheckLookup;
   checksTotal: Counter<'decision'>;
 }
 
@@ -195,9 +197,10 @@ function judgeRegister(asked: Asked, r: RegisterRow): Verdict {
  */
 export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: CheckInput): Promise<CheckResponse> {
   assertServiceOwned(deps, agency, input.service, input.permission);
-  const db = deps.database.db;
+  // Reads go where the lookup reads: a synchronous standby when one is configured.
+  const db = deps.lookup.database.db;
   const at = input.at ?? new Date();
-  const [agent, principal] = await Promise.all([findPartyByRef(db, input.agent), findPartyByRef(db, input.principal)]);
+  const { agent, principal } = await deps.lookup.parties(input);
 
   const reasons: Reason[] = [];
   const basis: Basis[] = [];

@@ -16,6 +16,9 @@ export type Queryable = Kysely<DB>;
 
 export type CommitHook = () => void;
 
+/** One statement run outside Kysely under a fixed name, with its rows and affected-row count. */
+export type PreparedRunner = <R>(name: string, text: string, values: readonly unknown[]) => Promise<{ rows: R[]; rowCount: number }>;
+
 /**
  * The one handle to the database. Repositories take a `Queryable`; services open
  * transactions here and may register hooks that run only after a commit.
@@ -26,6 +29,7 @@ export class Database {
     readonly db: Kysely<DB>,
     private readonly rawTransaction: <T>(fn: (run: ScriptRunner) => Promise<T>) => Promise<T>,
     private readonly release: () => Promise<void>,
+    private readonly runPrepared: PreparedRunner,
   ) {}
 
   /** Real Postgres through `pg`; int8 columns come back as numbers, as PGlite gives them. */
@@ -58,7 +62,15 @@ export class Database {
           client.release();
         }
       },
-      () => db.destroy(),
+      async () => {
+        await db.destroy();
+        // Kysely ends the pool only if it ever ran a query; named statements use the pool directly.
+        if (!pool.ended) await pool.end();
+      },
+      async (name, text, values) => {
+        const result = await pool.query({ name, text, values: [...values] });
+        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      },
     );
   }
 
@@ -93,6 +105,10 @@ export class Database {
           if (!client.closed) await client.close();
           lock?.release();
         },
+        async <R>(_name: string, text: string, values: readonly unknown[]) => {
+          const result = await client.query<R>(text, [...values]);
+          return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+        },
       );
     } catch (err) {
       lock?.release();
@@ -106,6 +122,15 @@ export class Database {
     const result = await this.db.transaction().execute((trx) => fn(trx, (hook) => hooks.push(hook)));
     for (const hook of hooks) hook();
     return result;
+  }
+
+  /**
+   * One statement under a fixed name, in its own implicit transaction. Real Postgres parses and
+   * plans a named statement once per connection, which Kysely's unnamed statements cannot do;
+   * the hot paths (check lookups, the check log) use this.
+   */
+  prepared<R>(name: string, text: string, values: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }> {
+    return this.runPrepared<R>(name, text, values);
   }
 
   /** A transaction on the bare driver, for multi-statement SQL files (migrations). */

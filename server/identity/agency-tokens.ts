@@ -189,8 +189,36 @@ async function authenticateByAssertion(db: Queryable, config: Config, agencyKeys
   return agency;
 }
 
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * Access tokens we verified, by their exact text, with the agency they name, their expiry and
+ * the key that signed them. A token cannot change, so its signature and claims need checking
+ * only once; the expiry, and that its key is still published, are checked on every request.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { agency: AgencyPrincipal; expiresAtMs: number; kid: string }>();
+
+  async get(token: string, keys: KeyRing): Promise<AgencyPrincipal | undefined> {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (entry.expiresAtMs <= Date.now() || !(await keys.isLive(entry.kid))) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return entry.agency;
+  }
+
+  set(token: string, agency: AgencyPrincipal, expiresAtMs: number, kid: string): void {
+    // Agencies hold few live tokens; a full map means old ones piled up, so start afresh.
+    if (this.entries.size >= VERIFIED_CACHE_SIZE) this.entries.clear();
+    this.entries.set(token, { agency, expiresAtMs, kid });
+  }
+}
+
 /** Route guard for agency endpoints: a valid Bearer access token we issued. */
 export function requireAgency(config: Config, keys: KeyRing) {
+  const verified = new VerifiedTokens();
   return async (ctx: Context, next: Next): Promise<void> => {
     const header = ctx.get('Authorization');
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
@@ -202,8 +230,15 @@ export function requireAgency(config: Config, keys: KeyRing) {
       ctx.set('WWW-Authenticate', 'Bearer');
       throw new ApiError(401, 'unauthenticated', 'Send an access token from /oauth/token as a Bearer token.');
     }
+    const token = match[1] as string;
+    const known = await verified.get(token, keys);
+    if (known) {
+      ctx.state.agency = known;
+      await next();
+      return;
+    }
     try {
-      const { payload } = await keys.verify(match[1] as string, {
+      const { payload, protectedHeader } = await keys.verify(token, {
         typ: ACCESS_TOKEN_TYP,
         issuer: config.publicUrl,
         audience: apiAudience(config),
@@ -211,7 +246,10 @@ export function requireAgency(config: Config, keys: KeyRing) {
       const services = Array.isArray(payload.services) ? payload.services.filter((s) => typeof s === 'string') : [];
       if (typeof payload.sub !== 'string') throw fail('The access token names no agency.');
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s.length > 0) : [];
-      ctx.state.agency = { id: payload.sub, services, scopes } satisfies AgencyPrincipal;
+      const agency: AgencyPrincipal = { id: payload.sub, services, scopes };
+      // Our tokens always carry exp; one without it would simply be verified every time.
+      if (typeof payload.exp === 'number' && protectedHeader.kid) verified.set(token, agency, payload.exp * 1000, protectedHeader.kid);
+      ctx.state.agency = agency;
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw fail(err instanceof joseErrors.JWTExpired ? 'The access token has expired.' : 'The access token is not valid.');

@@ -1,3 +1,4 @@
+import { KeyObject, sign as signBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -8,7 +9,6 @@ import {
   type JWK,
   type JWTPayload,
   jwtVerify,
-  SignJWT,
   type CryptoKey,
 } from 'jose';
 import { z } from 'zod';
@@ -61,6 +61,8 @@ interface LoadedKey {
   kid: string;
   retiredAt: Date | undefined;
   privateKey: CryptoKey;
+  /** The same private key for node:crypto, which signs synchronously and faster than WebCrypto. */
+  signingKey: KeyObject;
   publicKey: CryptoKey;
   publicJwk: JWK;
 }
@@ -153,16 +155,23 @@ export class KeyRing {
     return { keys: this.live().map((k) => k.publicJwk) };
   }
 
+  /** A compact JWS JWT; jose verifies it (see `verify`), node:crypto makes the signature. */
   async sign(claims: JWTPayload, options: { typ: string; issuer: string; audience: string; expiresInSeconds: number }) {
     await this.reloadIfChanged();
     const key = this.keys[0] as LoadedKey;
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: this.alg, kid: key.kid, typ: options.typ })
-      .setIssuer(options.issuer)
-      .setAudience(options.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${options.expiresInSeconds}s`)
-      .sign(key.privateKey);
+    const now = Math.floor(Date.now() / 1000);
+    const header = base64url({ alg: this.alg, kid: key.kid, typ: options.typ });
+    const payload = base64url({ ...claims, iss: options.issuer, aud: options.audience, iat: now, exp: now + options.expiresInSeconds });
+    const input = `${header}.${payload}`;
+    // ES256 signatures in a JWS are r‖s (IEEE P1363), not DER; RSA keys ignore the option.
+    const signature = signBytes('sha256', Buffer.from(input), { key: key.signingKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${signature.toString('base64url')}`;
+  }
+
+  /** Whether the key `kid` still verifies: in the ring and not retired past its retention. */
+  async isLive(kid: string): Promise<boolean> {
+    await this.reloadIfChanged();
+    return this.live().some((k) => k.kid === kid);
   }
 
   /** Verifies a token we issued: algorithm, kid, issuer, audience and type pinned. */
@@ -191,6 +200,9 @@ export class KeyRing {
   }
 }
 
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
 
 async function loadKeys(privateJwks: unknown, alg: RingAlg): Promise<LoadedKey[]> {
   const keys: LoadedKey[] = [];
@@ -217,10 +229,12 @@ function retiredAt(jwk: Record<string, unknown>): Date | undefined {
 }
 
 async function loadKey(privateJwk: JWK, publicPart: JWK, kid: string, alg: RingAlg, retired: Date | undefined): Promise<LoadedKey> {
+  const privateKey = (await importJWK({ ...privateJwk, alg }, alg)) as CryptoKey;
   return {
     kid,
     retiredAt: retired,
-    privateKey: (await importJWK({ ...privateJwk, alg }, alg)) as CryptoKey,
+    privateKey,
+    signingKey: KeyObject.from(privateKey),
     publicKey: (await importJWK({ ...publicPart, alg }, alg)) as CryptoKey,
     publicJwk: { ...publicPart, kid, alg, use: 'sig' },
   };

@@ -64,6 +64,8 @@ export class PolicyLoadError extends Error {
 }
 
 const SCHEMA_NAME = 'ombud';
+/** Distinct fact combinations are few (a handful of booleans, levels and permissions); amounts add more. */
+const DECIDED_CACHE_SIZE = 50_000;
 const ACTION = { type: 'Ombud::Action', id: 'act' };
 
 function messages(errors: readonly { message: string }[]): string {
@@ -76,7 +78,14 @@ function messages(errors: readonly { message: string }[]): string {
  * Policy sets and the schema are preparsed once, so a decision passes facts only.
  */
 export class PolicyEngine {
-  private constructor(private readonly entries: Map<string, ServiceEntry>) {}
+  /** Decisions already made, for the services whose rules read nothing but the context. */
+  private readonly decided = new Map<string, PolicyDecision>();
+
+  private constructor(
+    private readonly entries: Map<string, ServiceEntry>,
+    /** Services whose every rule leaves principal and resource unconstrained and unread. */
+    private readonly contextOnly: ReadonlySet<string>,
+  ) {}
 
   static load(dir: string): PolicyEngine {
     const problems: string[] = [];
@@ -87,6 +96,7 @@ export class PolicyEngine {
     }
     const files = readdirSync(dir);
     const entries = new Map<string, ServiceEntry>();
+    const contextOnly = new Set<string>();
     for (const file of files.filter((f) => f.endsWith('.json')).sort()) {
       const id = file.slice(0, -'.json'.length);
       const where = (msg: string) => problems.push(`${file}: ${msg}`);
@@ -110,8 +120,9 @@ export class PolicyEngine {
         where(`missing ${id}.cedar`);
         continue;
       }
-      const policyProblems = PolicyEngine.loadPolicySet(id, readFileSync(path.join(dir, `${id}.cedar`), 'utf8'), schemaText);
-      for (const p of policyProblems) problems.push(`${id}.cedar: ${p}`);
+      const loaded = PolicyEngine.loadPolicySet(id, readFileSync(path.join(dir, `${id}.cedar`), 'utf8'), schemaText);
+      for (const p of loaded.problems) problems.push(`${id}.cedar: ${p}`);
+      if (loaded.contextOnly) contextOnly.add(id);
       entries.set(id, entry);
     }
     for (const file of files.filter((f) => f.endsWith('.cedar'))) {
@@ -119,41 +130,57 @@ export class PolicyEngine {
     }
     if (entries.size === 0) problems.push('no services found');
     if (problems.length > 0) throw new PolicyLoadError(`Policies are invalid:\n  ${problems.join('\n  ')}`);
-    return new PolicyEngine(entries);
+    return new PolicyEngine(entries, contextOnly);
   }
 
-  /** Splits the file into rules keyed by their `@id`, validates them strictly, preparses the set. */
-  private static loadPolicySet(serviceId: string, text: string, schemaText: string): string[] {
+  /**
+   * Splits the file into rules keyed by their `@id`, validates them strictly, preparses the set.
+   * Also tells whether every rule reads only the context: no principal or resource in its scope
+   * or conditions. Decisions are made with no entities and one action, so for such a set the
+   * answer is a function of the context alone.
+   */
+  private static loadPolicySet(serviceId: string, text: string, schemaText: string): { problems: string[]; contextOnly: boolean } {
+    const fail = (problems: string[]) => ({ problems, contextOnly: false });
     const parts = cedar.policySetTextToParts(text);
-    if (parts.type !== 'success') return [messages(parts.errors)];
-    if (parts.policy_templates.length > 0) return ['templates are not used here'];
+    if (parts.type !== 'success') return fail([messages(parts.errors)]);
+    if (parts.policy_templates.length > 0) return fail(['templates are not used here']);
     const byId: Record<string, string> = {};
     const problems: string[] = [];
+    let contextOnly = true;
     for (const policyText of parts.policies) {
       const json = cedar.policyToJson(policyText);
       if (json.type !== 'success') {
         problems.push(messages(json.errors));
         continue;
       }
+      const conditions = JSON.stringify(json.json.conditions);
+      if (
+        json.json.principal.op !== 'All' ||
+        json.json.resource.op !== 'All' ||
+        conditions.includes('"Var":"principal"') ||
+        conditions.includes('"Var":"resource"')
+      ) {
+        contextOnly = false;
+      }
       const id = json.json.annotations?.id;
       if (!id) problems.push(`a rule has no @id: ${policyText.split('\n').find((l) => l.trim()) ?? ''}`);
       else if (byId[id]) problems.push(`@id("${id}") is used twice`);
       else byId[id] = policyText;
     }
-    if (problems.length > 0) return problems;
+    if (problems.length > 0) return fail(problems);
     const validation = cedar.validate({
       schema: schemaText,
       policies: { staticPolicies: byId },
       validationSettings: { mode: 'strict' },
     });
-    if (validation.type !== 'success') return [messages(validation.errors)];
+    if (validation.type !== 'success') return fail([messages(validation.errors)]);
     // A "success" answer may still carry validation errors; they count.
     if (validation.validationErrors.length > 0) {
-      return validation.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`);
+      return fail(validation.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`));
     }
     const preparsed = cedar.preparsePolicySet(serviceId, { staticPolicies: byId });
-    if (preparsed.type !== 'success') return [messages(preparsed.errors)];
-    return [];
+    if (preparsed.type !== 'success') return fail([messages(preparsed.errors)]);
+    return { problems: [], contextOnly };
   }
 
   services(): ServiceEntry[] {
@@ -180,6 +207,19 @@ export class PolicyEngine {
       ...(facts.amount !== undefined ? { amount: facts.amount } : {}),
       ...(facts.amountLimit !== undefined ? { amountLimit: facts.amountLimit } : {}),
     };
+    // The context is built above in a fixed key order, so equal facts give equal keys.
+    const key = this.contextOnly.has(serviceId) ? `${serviceId}\n${JSON.stringify(context)}` : undefined;
+    const known = key === undefined ? undefined : this.decided.get(key);
+    if (known) return known;
+    const decision = this.evaluate(serviceId, agentId, principalId, context);
+    if (key !== undefined && decision.errors.length === 0) {
+      if (this.decided.size >= DECIDED_CACHE_SIZE) this.decided.clear();
+      this.decided.set(key, decision);
+    }
+    return decision;
+  }
+
+  private evaluate(serviceId: string, agentId: string, principalId: string, context: cedar.Context): PolicyDecision {
     try {
       const answer = cedar.statefulIsAuthorized({
         principal: { type: 'Ombud::Party', id: agentId },

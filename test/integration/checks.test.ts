@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checksAroundRevoke } from '../support/staleness.ts';
 import { ENGINES, inDays, PEOPLE, person, startServer, type TestAgency, type TestServer, type Client } from '../support/server.ts';
 
 const TAX = 'skatteverket.income-tax';
@@ -118,25 +119,13 @@ describe.each(ENGINES)('checks on %s', (engine) => {
       scopes: [{ service: TAX, permissions: ['view-return'] }],
       validTo: inDays(30),
     });
-    const results: Array<{ started: number; decision: string }> = [];
-    let running = true;
-    const worker = async () => {
-      while (running) {
-        const started = performance.now();
-        const res = await ask(tax, PEOPLE.maja, 'view-return');
-        results.push({ started, decision: res.body.decision });
-      }
-    };
-    const workers = Array.from({ length: 6 }, worker);
-    await new Promise((r) => setTimeout(r, 300));
-    const revoke = await anna.post(`/api/mandates/${m.id}/revoke`, {});
-    const committed = performance.now();
-    expect(revoke.body.status).toBe('revoked');
-    await new Promise((r) => setTimeout(r, 300));
-    running = false;
-    await Promise.all(workers);
-    const before = results.filter((r) => r.started < committed);
-    const after = results.filter((r) => r.started >= committed);
+    const { before, after } = await checksAroundRevoke(
+      () => ask(tax, PEOPLE.maja, 'view-return'),
+      async () => {
+        const revoke = await anna.post(`/api/mandates/${m.id}/revoke`, {});
+        expect(revoke.body.status).toBe('revoked');
+      },
+    );
     expect(before.some((r) => r.decision === 'permit')).toBe(true);
     expect(after.length).toBeGreaterThan(0);
     expect(after.filter((r) => r.decision === 'permit')).toEqual([]);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -7,6 +7,7 @@ import path from 'node:path';
 export interface TestPostgres {
   url: (database: string) => string;
   stop: () => Promise<void>;
+  port: number;
 }
 
 function findBinDir(): string {
@@ -29,21 +30,23 @@ function runAs(cmd: string, args: string[]): string[] {
   return asRoot ? ['runuser', '-u', 'postgres', '--', cmd, ...args] : [cmd, ...args];
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
-  const bin = findBinDir();
+/** A temp dir the postgres user owns, for one cluster's data, socket and log. */
+function clusterDir(): { dir: string; dataDir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'ombud-pg-'));
   chmodSync(dir, 0o777);
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
-  const dataDir = path.join(dir, 'data');
-  const [initCmd, ...initArgs] = runAs(path.join(bin, 'initdb'), [
-    '-D', dataDir, '-U', 'ombud', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8',
-  ]);
-  execFileSync(initCmd as string, initArgs, { stdio: 'pipe' });
+  return { dir, dataDir: path.join(dir, 'data') };
+}
+
+/**
+ * Starts the cluster in `dataDir` on a random loopback port. pg_ctl daemonises the server and
+ * waits until it accepts connections; stopping goes through pg_ctl too, so no signal has to
+ * find its way through runuser.
+ */
+function startCluster(bin: string, dir: string, dataDir: string): TestPostgres {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const options = `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB`;
   const pgCtl = path.join(bin, 'pg_ctl');
-  // pg_ctl daemonises the server and waits until it accepts connections; stopping goes through
-  // pg_ctl too, so no signal has to find its way through runuser.
   const [startCmd, ...startArgs] = runAs(pgCtl, ['-D', dataDir, '-o', options, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
   try {
     execFileSync(startCmd as string, startArgs, { stdio: 'pipe' });
@@ -54,6 +57,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const url = (database: string) => `postgres://ombud@127.0.0.1:${port}/${database}`;
   return {
     url,
+    port,
     stop: async () => {
       const [stopCmd, ...stopArgs] = runAs(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
       try {
@@ -63,4 +67,33 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       }
     },
   };
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const bin = findBinDir();
+  const { dir, dataDir } = clusterDir();
+  const [initCmd, ...initArgs] = runAs(path.join(bin, 'initdb'), [
+    '-D', dataDir, '-U', 'ombud', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8',
+  ]);
+  execFileSync(initCmd as string, initArgs, { stdio: 'pipe' });
+  return startCluster(bin, dir, dataDir);
+}
+
+/**
+ * A streaming-replication standby of `primary` (pg_basebackup), connecting as `name`, so that
+ * the primary can name it in synchronous_standby_names. initdb's trust rules admit
+ * replication from loopback.
+ */
+export async function startTestStandby(primary: TestPostgres, name: string): Promise<TestPostgres> {
+  const bin = findBinDir();
+  const { dir, dataDir } = clusterDir();
+  const [backupCmd, ...backupArgs] = runAs(path.join(bin, 'pg_basebackup'), [
+    '-D', dataDir, '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'ombud', '-X', 'stream', '-R', '--no-sync', '--checkpoint=fast',
+  ]);
+  execFileSync(backupCmd as string, backupArgs, { stdio: 'pipe' });
+  appendFileSync(
+    path.join(dataDir, 'postgresql.auto.conf'),
+    `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=ombud application_name=${name}'\n`,
+  );
+  return startCluster(bin, dir, dataDir);
 }
