@@ -86,37 +86,40 @@ k AS (
   LEFT JOIN parties a ON a.national_id = q.agent_nid AND a.kind = q.agent_kind
   LEFT JOIN parties p ON p.national_id = q.principal_nid AND p.kind = q.principal_kind
 ),
-named AS (
-  SELECT k.i, k.service, k.permission, k.principal_id AS asked_principal_id,
-    m.id, m.principal_id, m.parent_id, m.principal_id = k.principal_id AS direct, s.max_amount
+own AS (
+  SELECT k.i, k.service, k.permission, k.agent_id, k.principal_id, m.id, m.parent_id, s.max_amount, ma.agent_id AS named_id
   FROM k
-  JOIN mandate_agents ma ON ma.agent_id = k.agent_id
-  JOIN mandates m ON m.id = ma.mandate_id
+  JOIN mandates m ON m.principal_id = k.principal_id
   JOIN mandate_scopes s ON s.mandate_id = m.id AND s.service = k.service AND s.permission = k.permission
-  JOIN parties o ON o.id = m.principal_id
-  WHERE k.principal_id IS NOT NULL AND (m.principal_id = k.principal_id OR o.kind = 'organisation')
+  JOIN mandate_agents ma ON ma.mandate_id = m.id
+  WHERE k.agent_id IS NOT NULL
 ),
-through AS (
-  SELECT DISTINCT n.i, n.service, n.permission, m.id, m.parent_id, s.max_amount
-  FROM named n
-  JOIN mandate_agents ma ON ma.agent_id = n.principal_id
-  JOIN mandates m ON m.id = ma.mandate_id AND m.principal_id = n.asked_principal_id
-  JOIN mandate_scopes s ON s.mandate_id = m.id AND s.service = n.service AND s.permission = n.permission
-  WHERE NOT n.direct
+links AS (
+  SELECT DISTINCT o.i, o.service, o.permission, l.id, l.principal_id, l.parent_id, s.max_amount
+  FROM own o
+  JOIN parties f ON f.id = o.named_id AND f.kind = 'organisation'
+  JOIN mandates l ON l.principal_id = f.id
+  JOIN mandate_agents la ON la.mandate_id = l.id AND la.agent_id = o.agent_id
+  JOIN mandate_scopes s ON s.mandate_id = l.id AND s.service = o.service AND s.permission = o.permission
+  WHERE o.named_id <> o.agent_id AND o.named_id <> o.principal_id
+),
+leaves AS (
+  SELECT o.i, o.service, o.permission, o.id, o.parent_id, o.max_amount, min(CASE WHEN o.named_id = o.agent_id THEN 1 ELSE 2 END) AS o
+  FROM own o
+  WHERE o.named_id = o.agent_id OR EXISTS (SELECT 1 FROM links l WHERE l.i = o.i AND l.principal_id = o.named_id)
+  GROUP BY o.i, o.service, o.permission, o.id, o.parent_id, o.max_amount
 ),
 chain(i, service, permission, id) AS (
-  SELECT i, service, permission, parent_id FROM named WHERE parent_id IS NOT NULL
+  SELECT i, service, permission, parent_id FROM leaves WHERE parent_id IS NOT NULL
   UNION
-  SELECT i, service, permission, parent_id FROM through WHERE parent_id IS NOT NULL
+  SELECT i, service, permission, parent_id FROM links WHERE parent_id IS NOT NULL
   UNION
   SELECT c.i, c.service, c.permission, m.parent_id FROM chain c JOIN mandates m ON m.id = c.id WHERE m.parent_id IS NOT NULL
 ),
 found AS (
-  SELECT CASE WHEN direct THEN 'm' ELSE 'l' END AS tag, CASE WHEN direct THEN 1 ELSE 3 END AS o,
-    i, service, id, true AS has_scope, max_amount
-  FROM named
+  SELECT 'm' AS tag, o, i, service, id, true AS has_scope, max_amount FROM leaves
   UNION ALL
-  SELECT 'm', 2, i, service, id, true, max_amount FROM through
+  SELECT 'l', 3, i, service, id, true, max_amount FROM links
   UNION ALL
   SELECT 'a', 4, c.i, c.service, c.id, s.mandate_id IS NOT NULL, s.max_amount
   FROM chain c
@@ -147,7 +150,7 @@ FROM (
     UNION ALL
     SELECT 'pp', i, principal_id FROM k
     UNION ALL
-    SELECT DISTINCT 'pf', i, principal_id FROM named WHERE NOT direct
+    SELECT DISTINCT 'pf', i, principal_id FROM links
     UNION ALL
     SELECT 'pc', c.i, y.id
     FROM unnest($8::int[], $9::text[], $10::text[]) AS c(i, kind, nid)
