@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appendAudit } from '../audit/service.ts';
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
+import { DEMO_PEOPLE } from '../demo.ts';
 import { ensureParty, findPartiesByIds } from '../parties/repository.ts';
 import { personNumber } from '../parties/schema.ts';
 import { issueAccessToken, tokenRequest, tokenResponse } from './agency-tokens.ts';
@@ -26,6 +27,12 @@ const meView = z
     signInMethod: z.string(),
   })
   .meta({ id: 'Me' });
+
+const demoPeople = z
+  .object({
+    items: z.array(z.object({ personalNumber: z.string(), name: z.string(), note: z.object({ sv: z.string(), en: z.string() }) })),
+  })
+  .meta({ id: 'DemoPeople' });
 
 const jwks = z.object({ keys: z.array(z.looseObject({ kid: z.string(), kty: z.string() })) }).meta({ id: 'JWKS' });
 
@@ -58,6 +65,21 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
         });
         setSessionCookie(koa, config, token);
         koa.status = 204;
+      },
+    );
+  }
+
+  if (config.devSignIn) {
+    api.add(
+      {
+        method: 'get',
+        path: '/auth/dev/people',
+        summary: 'Demo people for one-click sign-in (development mode only)',
+        tag: 'Sign-in',
+        responses: { 200: { description: 'Demo people', schema: demoPeople } },
+      },
+      async (koa) => {
+        koa.body = { items: DEMO_PEOPLE.map((p) => ({ personalNumber: p.id, name: p.name, note: p.note })) };
       },
     );
   }

@@ -100,5 +100,6 @@ describe('production mode', () => {
     expect(res.headers.get('strict-transport-security')).toContain('max-age=');
     const { body } = await server.anonymous().get('/openapi.json');
     expect(Object.keys(body.paths)).not.toContain('/auth/dev/login');
+    expect((await server.anonymous().get('/auth/dev/people')).status).toBe(404);
   });
 });
