@@ -1,0 +1,147 @@
+/** The API as the web app sees it: same origin, session cookie, problem+json errors. */
+
+export interface PartyView {
+  type: 'person' | 'organisation';
+  id: string;
+  name?: string;
+}
+
+export interface Localised {
+  sv: string;
+  en: string;
+}
+
+export interface Service {
+  id: string;
+  agency: string;
+  agencyName: Localised;
+  name: Localised;
+  description: Localised;
+  permissions: { code: string; name: Localised; description: Localised; amountLimit?: { required: boolean; max: number } }[];
+  maxValidityDays: number;
+  defaultValidityDays: number;
+}
+
+export type MandateStatus = 'pending' | 'active' | 'revoked' | 'expired';
+
+export interface Mandate {
+  id: string;
+  principal: PartyView;
+  agents: PartyView[];
+  scopes: { service: string; permissions: string[]; constraints?: { maxAmount?: number } }[];
+  validFrom: string;
+  validTo: string;
+  mode: 'several' | 'joint';
+  mayDelegate: boolean;
+  parentId: string | null;
+  status: MandateStatus;
+  createdAt: string;
+  revokedAt?: string;
+  revokedBy?: PartyView;
+  revokedRole?: string;
+  revokeReason?: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  action: string;
+  actor: { type: 'person' | 'agency' | 'operator' | 'system'; id?: string; name?: string };
+  onBehalfOf?: PartyView;
+  agent?: PartyView;
+  mandateId?: string;
+  service?: string;
+  permission?: string;
+  decision?: 'permit' | 'deny';
+}
+
+export interface Me {
+  party: PartyView;
+  name: string | null;
+  roles: string[];
+}
+
+export interface DemoPerson {
+  personalNumber: string;
+  name: string;
+  note: Localised;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  createdAt?: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  current?: boolean;
+  createdAt?: string;
+  method?: string;
+}
+
+/** An answer other than 2xx, with the API's stable error code. */
+export class ApiProblem extends Error {
+  override name = 'ApiProblem';
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, detail: string) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) {
+    const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
+    throw new ApiProblem(res.status, problem.code ?? 'unknown', problem.detail ?? res.statusText);
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+/** Lists come either bare or wrapped in `items`. */
+function items<T>(answer: T[] | { items: T[] }): T[] {
+  return Array.isArray(answer) ? answer : answer.items;
+}
+
+let services: Promise<Service[]> | undefined;
+
+export const api = {
+  me: () => request<Me>('GET', '/api/me'),
+  demoPeople: async () => items(await request<{ items: DemoPerson[] }>('GET', '/auth/dev/people')),
+  devSignIn: (personalNumber: string) => request<void>('POST', '/auth/dev/login', { personalNumber }),
+  signOut: () => request<void>('POST', '/auth/logout'),
+  services: () => (services ??= request<Service[]>('GET', '/api/services').catch((e: unknown) => {
+    services = undefined;
+    throw e;
+  })),
+  mandates: async (as: 'principal' | 'agent') => items(await request<{ items: Mandate[] }>('GET', `/api/mandates?as=${as}`)),
+  mandate: (id: string) => request<Mandate>('GET', `/api/mandates/${encodeURIComponent(id)}`),
+  mandateActivity: async (id: string) =>
+    items(await request<{ items: AuditEvent[] }>('GET', `/api/mandates/${encodeURIComponent(id)}/activity`)),
+  grant: (body: unknown) => request<Mandate>('POST', '/api/mandates', body),
+  revoke: (id: string, reason: string | undefined) =>
+    request<Mandate>('POST', `/api/mandates/${encodeURIComponent(id)}/revoke`, reason ? { reason } : {}),
+  activity: async (filter: { kind?: string; from?: string }) => {
+    const query = new URLSearchParams({ limit: '500' });
+    if (filter.kind) query.set('kind', filter.kind);
+    if (filter.from) query.set('from', filter.from);
+    return items(await request<{ items: AuditEvent[] }>('GET', `/api/audit?${query}`));
+  },
+  passkeys: async () => items(await request<Passkey[] | { items: Passkey[] }>('GET', '/api/passkeys')),
+  removePasskey: (id: string) => request<void>('DELETE', `/api/passkeys/${encodeURIComponent(id)}`),
+  passkeyRegistrationOptions: () => request<unknown>('POST', '/auth/passkeys/registration/options', {}),
+  passkeyRegistrationVerify: (response: unknown) => request<Passkey>('POST', '/auth/passkeys/registration/verify', response),
+  passkeyAuthenticationOptions: () => request<unknown>('POST', '/auth/passkeys/authentication/options', {}),
+  passkeyAuthenticationVerify: (response: unknown) => request<void>('POST', '/auth/passkeys/authentication/verify', response),
+  sessions: async () => items(await request<SessionInfo[] | { items: SessionInfo[] }>('GET', '/api/sessions')),
+  signOutEverywhere: () => request<void>('POST', '/auth/logout-everywhere'),
+};
