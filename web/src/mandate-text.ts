@@ -14,16 +14,18 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLocaleLowerCase() + s.slice(1);
 }
 
+export function upperFirst(s: string): string {
+  return s.charAt(0).toLocaleUpperCase() + s.slice(1);
+}
+
 /** "lämna deklarationen och se skattekontot (Skatteverket)", one group per service. */
 export function describeScopes(scopes: Mandate['scopes'], services: readonly Service[]): string {
   return formatList(
     scopes.map((scope) => {
       const service = services.find((s) => s.id === scope.service);
       if (!service) return scope.service;
-      const actions = scope.permissions.map((code) => {
-        const permission = service.permissions.find((p) => p.code === code);
-        return permission ? lowerFirst(localised(permission.name)) : code;
-      });
+      // In the catalogue's order, so the same mandate always reads the same way.
+      const actions = service.permissions.filter((p) => scope.permissions.includes(p.code)).map((p) => lowerFirst(localised(p.name)));
       const limit = scope.constraints?.maxAmount ? `, ${t().amountLimit(formatNumber(scope.constraints.maxAmount))}` : '';
       return `${formatList(actions)} (${localised(service.agencyName)}${limit})`;
     }),
@@ -42,19 +44,20 @@ export function lastDay(validTo: string): Date {
 }
 
 /**
- * One sentence that says who may do what, for whom, until when, from the reader's point of
+ * One sentence that says (in the past tense once the mandate has ended) who may do what, for whom, until when, from the reader's point of
  * view: "Karin Andersson får lämna deklarationen (Skatteverket) åt dig till och med 23 november 2027."
  */
 export function mandateSentence(
-  mandate: Pick<Mandate, 'principal' | 'agents' | 'scopes' | 'validTo'>,
+  mandate: Pick<Mandate, 'principal' | 'agents' | 'scopes' | 'validTo'> & { status?: Mandate['status'] },
   services: readonly Service[],
   viewer: PartyView | undefined,
 ): string {
   const s = t();
   const isViewer = (p: PartyView) => viewer !== undefined && p.id === viewer.id;
   const agents = mandate.agents.map((a) => (isViewer(a) ? s.you : partyName(a)));
-  let agentText = formatList(agents);
-  agentText = agentText.charAt(0).toLocaleUpperCase() + agentText.slice(1);
+  const agentText = upperFirst(formatList(agents));
   const principal = isViewer(mandate.principal) ? s.youObject : partyName(mandate.principal);
-  return s.sentence(agentText, describeScopes(mandate.scopes, services), principal, formatDate(lastDay(mandate.validTo)));
+  const scopes = describeScopes(mandate.scopes, services);
+  if (mandate.status === 'revoked' || mandate.status === 'expired') return s.sentenceEnded(agentText, scopes, principal);
+  return s.sentence(agentText, scopes, principal, formatDate(lastDay(mandate.validTo)));
 }

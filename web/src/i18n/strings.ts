@@ -34,7 +34,6 @@ const sv = {
   passkeyFailed: 'Inloggningen med nyckel gick inte. Försök igen eller logga in med e-legitimation.',
   devHeading: 'Testpersoner',
   devIntro: 'Bara i utvecklingsläget: logga in direkt som en av testpersonerna.',
-  devSignInAs: (name: string) => `Logga in som ${name}`,
 
   mandatesTitle: 'Mina fullmakter',
   tabGiven: 'Som jag har gett',
@@ -59,6 +58,7 @@ const sv = {
   and: 'och',
   sentence: (agents: string, actions: string, principal: string, until: string) =>
     `${agents} får ${actions} åt ${principal} till och med ${until}.`,
+  sentenceEnded: (agents: string, actions: string, principal: string) => `${agents} fick ${actions} åt ${principal}.`,
   sentenceJoint: 'Ombuden måste göra det tillsammans.',
   sentenceMayDelegate: 'Ombudet får ge vidare fullmakten till någon annan.',
   personalNumberOf: (id: string) => `personen med personnummer ${id}`,
@@ -230,7 +230,6 @@ const en: Strings = {
   passkeyFailed: 'Signing in with a passkey did not work. Try again or sign in with e-ID.',
   devHeading: 'Test people',
   devIntro: 'Development mode only: sign in directly as one of the test people.',
-  devSignInAs: (name) => `Sign in as ${name}`,
 
   mandatesTitle: 'My powers of attorney',
   tabGiven: 'Given by me',
@@ -254,6 +253,7 @@ const en: Strings = {
   youCapital: 'You',
   and: 'and',
   sentence: (agents, actions, principal, until) => `${agents} may ${actions} for ${principal} until ${until}.`,
+  sentenceEnded: (agents, actions, principal) => `${agents} could ${actions} for ${principal}.`,
   sentenceJoint: 'The agents must do it together.',
   sentenceMayDelegate: 'The agent may pass the power of attorney on to someone else.',
   personalNumberOf: (id) => `the person with personal identity number ${id}`,

@@ -5,7 +5,7 @@ import { session } from '../app/session.ts';
 import { LightElement } from '../components/light-element.ts';
 import { empty, failed, loading } from '../components/states.ts';
 import { t } from '../i18n/i18n.ts';
-import { describeScopes, partyName } from '../mandate-text.ts';
+import { describeScopes, partyName, upperFirst } from '../mandate-text.ts';
 
 /** As an agent: whom I may act for now and what I may do for each; choosing one switches the role in the header. */
 export class ActForPage extends LightElement {
@@ -52,7 +52,7 @@ export class ActForPage extends LightElement {
               return html`<li class="card" aria-labelledby=${headingId}>
                 <h2 id=${headingId}>${partyName(party)}</h2>
                 <p>${s.youMay}</p>
-                <ul>${own.map((m) => html`<li>${describeScopes(m.scopes, services)}</li>`)}</ul>
+                <ul>${own.map((m) => html`<li>${upperFirst(describeScopes(m.scopes, services))}</li>`)}</ul>
                 ${acting
                   ? html`<p class="notice notice-ok">${s.currentlyActing}</p>`
                   : html`<button type="button" class="button" @click=${() => session.setActingFor(party)}>${s.actFor(partyName(party))}</button>`}

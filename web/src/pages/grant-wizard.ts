@@ -509,8 +509,8 @@ export class GrantWizard extends LightElement {
         <h2 tabindex="-1">${titles[this.step]}</h2>
         ${body}
         <div class="actions wizard-actions">
-          ${this.step > 1 ? html`<button type="button" class="button secondary" @click=${() => this.go((this.step - 1) as Step)}>${s.back}</button>` : nothing}
-          <button type="submit" class="button" ?disabled=${this.busy}>${last ? (this.busy ? s.granting : s.confirmGrant) : s.next}</button>
+          ${this.step > 1 ? html`<button id="back-button" type="button" class="button secondary" @click=${() => this.go((this.step - 1) as Step)}>${s.back}</button>` : nothing}
+          <button id="next-button" type="submit" class="button" ?disabled=${this.busy}>${last ? (this.busy ? s.granting : s.confirmGrant) : s.next}</button>
         </div>
       </form>
     `;

@@ -7,7 +7,7 @@ import { LightElement } from '../components/light-element.ts';
 import { empty, failed, loading } from '../components/states.ts';
 import { statusBadge } from '../components/status-badge.ts';
 import { formatDate, formatDateTime, t } from '../i18n/i18n.ts';
-import { describeScopes, lastDay, mandateSentence, partyName } from '../mandate-text.ts';
+import { describeScopes, lastDay, mandateSentence, partyName, upperFirst } from '../mandate-text.ts';
 
 /** Everything about one mandate, what has happened with it, and revoking or returning it. */
 export class MandateDetail extends LightElement {
@@ -93,7 +93,7 @@ export class MandateDetail extends LightElement {
       </div>
       ${this.problem ? html`<p class="field-error" role="alert">${s.errorGeneric}</p>` : nothing}
       <div class="actions">
-        <button type="submit" class="button danger" ?disabled=${this.busy}>${asPrincipal ? s.confirmRevoke : s.confirmGiveBack}</button>
+        <button id="confirm-end" type="submit" class="button danger" ?disabled=${this.busy}>${asPrincipal ? s.confirmRevoke : s.confirmGiveBack}</button>
         <button type="button" class="button secondary" @click=${() => this.cancel()}>${s.cancel}</button>
       </div>
     </form>`;
@@ -113,7 +113,7 @@ export class MandateDetail extends LightElement {
       <dl class="facts">
         ${fact(s.factPrincipal, partyName(mandate.principal))}
         ${fact(s.factAgents, mandate.agents.map(partyName).join(', '))}
-        ${fact(s.factWhat, describeScopes(mandate.scopes, services))}
+        ${fact(s.factWhat, upperFirst(describeScopes(mandate.scopes, services)))}
         ${fact(s.factFrom, formatDate(mandate.validFrom))}
         ${fact(s.factTo, formatDate(lastDay(mandate.validTo)))}
         ${mandate.agents.length > 1 ? fact(s.factMode, mandate.mode === 'joint' ? s.modeJoint : s.modeSeveral) : nothing}

@@ -65,7 +65,7 @@ export class StartPage extends LightElement {
                 <ul class="plain people">
                   ${people.map(
                     (p) => html`<li>
-                      <button type="button" class="button secondary wide" aria-label=${s.devSignInAs(p.name)} @click=${() => this.devSignIn(p)}>
+                      <button type="button" class="button secondary wide" @click=${() => this.devSignIn(p)}>
                         <span class="person-name">${p.name}</span>
                         <span class="person-note">${localised(p.note)} · ${formatPersonalNumber(p.personalNumber)}</span>
                       </button>

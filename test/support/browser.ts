@@ -1,0 +1,95 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { projectRoot } from '../../server/config.ts';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+export const SCREENSHOTS = path.join(projectRoot, 'test', 'e2e', 'screenshots');
+
+export interface TestBrowser {
+  context: BrowserContext;
+  page: Page;
+  /** Content-Security-Policy violations and script errors seen so far. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/** Headless Chromium with a fresh profile; the page keeps the server's CSP (no bypass). */
+export async function openBrowser(): Promise<TestBrowser> {
+  const profile = mkdtempSync(path.join(tmpdir(), 'ombud-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1024, height: 800 },
+    locale: 'sv-SE',
+    timezoneId: 'Europe/Stockholm',
+    reducedMotion: 'reduce',
+    acceptDownloads: true,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  // A refused request is an ordinary answer to the app (401 before sign-in); a CSP violation is not.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return {
+    context,
+    page,
+    problems,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** WCAG 2.1 A and AA rules of axe-core, run inside the page as it is now. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const result = await page.evaluate(`(() => {
+    ${AXE_SOURCE}
+    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then((r) => r.violations.map((v) => v.id + ': ' + v.help + ' — ' + v.nodes.map((n) => n.target.join(' ')).join(', ')));
+  })()`);
+  return result as string[];
+}
+
+/** The page fits its width: nothing to scroll sideways. */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+}
+
+/**
+ * Checks what every page must satisfy (no axe violations, no sideways scrolling) and saves a
+ * screenshot to look at.
+ */
+export async function checkPage(page: Page, name: string): Promise<void> {
+  await page.waitForFunction("!document.querySelector('.loading')");
+  expect(await axeViolations(page), `axe on ${name}`).toEqual([]);
+  expect(await horizontalOverflow(page), `horizontal scroll on ${name}`).toBeLessThanOrEqual(0);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Presses Tab (at most `limit` times) until the focused element matches the selector: keyboard only. */
+export async function tabTo(page: Page, selector: string, options: { backwards?: boolean; limit?: number } = {}): Promise<void> {
+  for (let i = 0; i < (options.limit ?? 40); i++) {
+    if (await page.evaluate<boolean>(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)) return;
+    await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
