@@ -114,6 +114,7 @@ describe('web app in a browser', () => {
     await page.keyboard.press('Enter');
 
     await page.getByText('Klart. Fullmakten gäller nu.').waitFor();
+    await page.getByRole('heading', { name: 'Fullmakt', exact: true }).waitFor();
     mandateId = new URL(page.url()).pathname.split('/').at(-1) as string;
     expect(await page.locator('.sentence').first().textContent()).toMatch(/^Erik Lindqvist får lämna deklarationen \(Skatteverket\) åt dig/);
   });
@@ -215,6 +216,9 @@ describe('web app in a browser', () => {
 
   it('every page passes axe and fits 320 px without sideways scrolling', async () => {
     await page.setViewportSize({ width: 320, height: 720 });
+    // The finished grant left no draft behind.
+    await page.goto(`${server.url}/grant`);
+    expect(await page.locator('#agent-0').inputValue()).toBe('');
     const pages = ['/mandates', '/mandates?tab=received', '/grant', `/mandates/${mandateId}`, '/activity', '/act-for', '/security', '/no-such-page'];
     for (const [i, path] of pages.entries()) {
       await page.goto(`${server.url}${path}`);

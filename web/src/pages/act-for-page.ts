@@ -1,5 +1,5 @@
 import { Task } from '@lit/task';
-import { html, nothing } from 'lit';
+import { html } from 'lit';
 import { api, type Mandate, type PartyView } from '../api/client.ts';
 import { session } from '../app/session.ts';
 import { LightElement } from '../components/light-element.ts';
@@ -61,7 +61,6 @@ export class ActForPage extends LightElement {
           </ul>`;
         },
       })}
-      ${session.actingFor ? html`<p><button type="button" class="button secondary" @click=${() => session.setActingFor(undefined)}>${s.backToMyself}</button></p>` : nothing}
     `;
   }
 }

@@ -76,6 +76,7 @@ export class GrantWizard extends LightElement {
   declare busy: boolean;
   declare problem: 'step-up' | 'generic' | undefined;
   private moveFocus = false;
+  private finished = false;
 
   constructor() {
     super();
@@ -90,7 +91,7 @@ export class GrantWizard extends LightElement {
   private catalogue = new Task(this, { task: () => api.services(), args: () => [] });
 
   protected override updated(): void {
-    sessionStorage.setItem(DRAFT_KEY, JSON.stringify(this.draft));
+    if (!this.finished) sessionStorage.setItem(DRAFT_KEY, JSON.stringify(this.draft));
     if (this.moveFocus) {
       this.moveFocus = false;
       const firstError = this.querySelector<HTMLElement>('[aria-invalid="true"]');
@@ -227,6 +228,8 @@ export class GrantWizard extends LightElement {
         mode: this.draft.agents.length > 1 ? this.draft.mode : 'several',
         mayDelegate: this.draft.mayDelegate,
       });
+      // A finished grant leaves no draft behind for the next one.
+      this.finished = true;
       sessionStorage.removeItem(DRAFT_KEY);
       navigate(`/mandates/${created.id}?granted=1`);
     } catch (e) {
