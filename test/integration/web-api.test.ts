@@ -86,4 +86,24 @@ describe.each(ENGINES)('what the web app reads on %s', (engine) => {
     const openapi = await server.anonymous().get('/openapi.json');
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/auth/dev/people', '/api/mandates/{id}/activity']));
   });
+
+  it('serves the built web app on its own origin under a strict CSP, never its sources', async () => {
+    const client = server.anonymous();
+    const deepLink = await client.get('/mandates/00000000-0000-4000-8000-000000000000');
+    expect(deepLink.status).toBe(200);
+    expect(deepLink.headers.get('content-type')).toContain('text/html');
+    expect(deepLink.text).toContain('<ombud-app>');
+    const csp = deepLink.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    // Only files: no inline script or style that the policy would refuse.
+    expect(deepLink.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=/);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(deepLink.text)?.[1] as string;
+    const asset = await client.get(script);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect((await client.get('/src/main.ts')).status).toBe(404);
+    expect((await client.get('/assets/missing.js')).status).toBe(404);
+  });
 });
