@@ -38,6 +38,17 @@ describe('web app in a browser', () => {
     await expect.poll(() => header().textContent()).toContain(name);
   }
 
+  /** The agency asks, through the API, whether Erik may file Anna's tax return. */
+  async function agencyDecision(): Promise<string> {
+    const check = await agency.check({
+      agent: person(PEOPLE.erik),
+      principal: person(PEOPLE.anna),
+      service: 'skatteverket.income-tax',
+      permission: 'submit-return',
+    });
+    return check.body.decision;
+  }
+
   async function signOut() {
     await page.getByRole('button', { name: 'Logga ut' }).click();
     await page.getByRole('heading', { name: 'Logga in' }).waitFor();
@@ -120,13 +131,7 @@ describe('web app in a browser', () => {
   });
 
   it('shows the new power of attorney to its principal, and a check an agency made about it', async () => {
-    const check = await agency.check({
-      agent: person(PEOPLE.erik),
-      principal: person(PEOPLE.anna),
-      service: 'skatteverket.income-tax',
-      permission: 'submit-return',
-    });
-    expect(check.body.decision).toBe('permit');
+    expect(await agencyDecision()).toBe('permit');
 
     await page.goto(`${server.url}/mandates`);
     await page.getByText('Erik Lindqvist får lämna deklarationen (Skatteverket) åt dig').waitFor();
@@ -188,13 +193,7 @@ describe('web app in a browser', () => {
     await page.getByText('Jag sköter det själv nu.').waitFor();
     await page.getByText('Du återkallade en fullmakt.').waitFor();
 
-    const check = await agency.check({
-      agent: person(PEOPLE.erik),
-      principal: person(PEOPLE.anna),
-      service: 'skatteverket.income-tax',
-      permission: 'submit-return',
-    });
-    expect(check.body.decision).toBe('deny');
+    expect(await agencyDecision()).toBe('deny');
 
     await page.goto(`${server.url}/mandates`);
     const history = page.getByRole('region', { name: 'Avslutade fullmakter' });
