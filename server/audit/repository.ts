@@ -21,7 +21,7 @@ export type AuditKind = (typeof AUDIT_KINDS)[number];
 const KIND_PATTERNS: Record<AuditKind, string[]> = {
   check: ['check', 'representations.%', 'minaombud.%'],
   mandate: ['mandate.%'],
-  'sign-in': ['signed-in', 'signed-out', 'session.%', 'passkey.%'],
+  'sign-in': ['signed-in', 'signed-out%', 'sign-in-%', 'session-%', 'passkey-%'],
 };
 
 export async function lockHead(trx: Queryable): Promise<{ seq: number; hash: string }> {

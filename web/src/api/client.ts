@@ -70,14 +70,17 @@ export interface DemoPerson {
 export interface Passkey {
   id: string;
   name: string;
-  createdAt?: string;
+  createdAt: string;
+  lastUsedAt: string | null;
 }
 
 export interface SessionInfo {
   id: string;
-  current?: boolean;
-  createdAt?: string;
-  method?: string;
+  method: string;
+  createdAt: string;
+  lastSeenAt: string;
+  userAgent: string | null;
+  current: boolean;
 }
 
 /** An answer other than 2xx, with the API's stable error code. */
@@ -107,26 +110,21 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return (await res.json()) as T;
 }
 
-/** Lists come either bare or wrapped in `items`. */
-function items<T>(answer: T[] | { items: T[] }): T[] {
-  return Array.isArray(answer) ? answer : answer.items;
-}
-
 let services: Promise<Service[]> | undefined;
 
 export const api = {
   me: () => request<Me>('GET', '/api/me'),
-  demoPeople: async () => items(await request<{ items: DemoPerson[] }>('GET', '/auth/dev/people')),
+  demoPeople: async () => (await request<{ items: DemoPerson[] }>('GET', '/auth/dev/people')).items,
   devSignIn: (personalNumber: string) => request<void>('POST', '/auth/dev/login', { personalNumber }),
   signOut: () => request<void>('POST', '/auth/logout'),
   services: () => (services ??= request<Service[]>('GET', '/api/services').catch((e: unknown) => {
     services = undefined;
     throw e;
   })),
-  mandates: async (as: 'principal' | 'agent') => items(await request<{ items: Mandate[] }>('GET', `/api/mandates?as=${as}`)),
+  mandates: async (as: 'principal' | 'agent') => (await request<{ items: Mandate[] }>('GET', `/api/mandates?as=${as}`)).items,
   mandate: (id: string) => request<Mandate>('GET', `/api/mandates/${encodeURIComponent(id)}`),
   mandateActivity: async (id: string) =>
-    items(await request<{ items: AuditEvent[] }>('GET', `/api/mandates/${encodeURIComponent(id)}/activity`)),
+    (await request<{ items: AuditEvent[] }>('GET', `/api/mandates/${encodeURIComponent(id)}/activity`)).items,
   grant: (body: unknown) => request<Mandate>('POST', '/api/mandates', body),
   revoke: (id: string, reason: string | undefined) =>
     request<Mandate>('POST', `/api/mandates/${encodeURIComponent(id)}/revoke`, reason ? { reason } : {}),
@@ -134,14 +132,17 @@ export const api = {
     const query = new URLSearchParams({ limit: '500' });
     if (filter.kind) query.set('kind', filter.kind);
     if (filter.from) query.set('from', filter.from);
-    return items(await request<{ items: AuditEvent[] }>('GET', `/api/audit?${query}`));
+    return (await request<{ items: AuditEvent[] }>('GET', `/api/audit?${query}`)).items;
   },
-  passkeys: async () => items(await request<Passkey[] | { items: Passkey[] }>('GET', '/api/passkeys')),
+  passkeys: async () => (await request<{ items: Passkey[] }>('GET', '/api/passkeys')).items,
+  renamePasskey: (id: string, name: string) => request<Passkey>('PATCH', `/api/passkeys/${encodeURIComponent(id)}`, { name }),
   removePasskey: (id: string) => request<void>('DELETE', `/api/passkeys/${encodeURIComponent(id)}`),
   passkeyRegistrationOptions: () => request<unknown>('POST', '/auth/passkeys/registration/options', {}),
-  passkeyRegistrationVerify: (response: unknown) => request<Passkey>('POST', '/auth/passkeys/registration/verify', response),
+  passkeyRegistrationVerify: (response: object, name: string) =>
+    request<Passkey>('POST', '/auth/passkeys/registration/verify', { ...response, name }),
   passkeyAuthenticationOptions: () => request<unknown>('POST', '/auth/passkeys/authentication/options', {}),
   passkeyAuthenticationVerify: (response: unknown) => request<void>('POST', '/auth/passkeys/authentication/verify', response),
-  sessions: async () => items(await request<SessionInfo[] | { items: SessionInfo[] }>('GET', '/api/sessions')),
+  sessions: async () => (await request<{ items: SessionInfo[] }>('GET', '/api/sessions')).items,
+  endSession: (id: string) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
   signOutEverywhere: () => request<void>('POST', '/auth/logout-everywhere'),
 };

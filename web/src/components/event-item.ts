@@ -29,6 +29,18 @@ export function eventSentence(e: AuditEvent, services: readonly Service[], viewe
       return s.eventReturned(actor);
     case 'signed-in':
       return s.eventSignedIn(actor);
+    case 'sign-in-refused':
+      return s.eventSignInRefused;
+    case 'signed-out-everywhere':
+      return s.eventSignedOutEverywhere(actor);
+    case 'session-ended':
+      return s.eventSessionEnded(actor);
+    case 'passkey-added':
+      return s.eventPasskeyAdded(actor);
+    case 'passkey-renamed':
+      return s.eventPasskeyRenamed(actor);
+    case 'passkey-removed':
+      return s.eventPasskeyRemoved(actor);
     default:
       return s.eventOther(actor);
   }

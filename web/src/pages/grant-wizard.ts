@@ -6,6 +6,7 @@ import { navigate } from '../app/router.ts';
 import { session } from '../app/session.ts';
 import { LightElement } from '../components/light-element.ts';
 import { failed, loading } from '../components/states.ts';
+import { stepUpNotice } from '../components/step-up.ts';
 import { formatDate, formatNumber, language, localised, t } from '../i18n/i18n.ts';
 import { mandateSentence } from '../mandate-text.ts';
 
@@ -469,10 +470,7 @@ export class GrantWizard extends LightElement {
       <p class="sentence review-sentence" data-testid="review-sentence">${sentence}</p>
       ${this.draft.agents.length > 1 && this.draft.mode === 'joint' ? html`<p>${s.sentenceJoint}</p>` : nothing}
       ${this.draft.mayDelegate ? html`<p>${s.sentenceMayDelegate}</p>` : nothing}
-      ${this.problem === 'step-up'
-        ? html`<div class="notice notice-error" role="alert"><p>${s.stepUp}</p>
-            <a class="button" data-reload href="/auth/oidc/start?returnTo=%2Fgrant">${s.stepUpLink}</a></div>`
-        : nothing}
+      ${this.problem === 'step-up' ? stepUpNotice('/grant') : nothing}
       ${this.problem === 'generic' ? html`<p class="notice notice-error" role="alert">${s.errorGeneric}</p>` : nothing}
     `;
   }

@@ -1,11 +1,12 @@
 import { Task } from '@lit/task';
 import { html, nothing } from 'lit';
-import { api, type Mandate, type Service } from '../api/client.ts';
+import { api, ApiProblem, type Mandate, type Service } from '../api/client.ts';
 import { session } from '../app/session.ts';
 import { eventItem } from '../components/event-item.ts';
 import { LightElement } from '../components/light-element.ts';
 import { empty, failed, loading } from '../components/states.ts';
 import { statusBadge } from '../components/status-badge.ts';
+import { stepUpNotice } from '../components/step-up.ts';
 import { formatDate, formatDateTime, t } from '../i18n/i18n.ts';
 import { describeScopes, lastDay, mandateSentence, partyName, upperFirst } from '../mandate-text.ts';
 
@@ -24,7 +25,7 @@ export class MandateDetail extends LightElement {
   declare reason: string;
   declare busy: boolean;
   declare done: boolean;
-  declare problem: boolean;
+  declare problem: 'step-up' | 'generic' | undefined;
   private focusSelector: string | undefined;
 
   constructor() {
@@ -34,7 +35,7 @@ export class MandateDetail extends LightElement {
     this.reason = '';
     this.busy = false;
     this.done = false;
-    this.problem = false;
+    this.problem = undefined;
   }
 
   private data = new Task(this, {
@@ -65,15 +66,15 @@ export class MandateDetail extends LightElement {
   private async revoke(event: Event) {
     event.preventDefault();
     this.busy = true;
-    this.problem = false;
+    this.problem = undefined;
     try {
       await api.revoke(this.mandateId, this.reason.trim() || undefined);
       this.confirming = false;
       this.done = true;
       this.focusSelector = '#done-message';
       await this.data.run();
-    } catch {
-      this.problem = true;
+    } catch (e) {
+      this.problem = e instanceof ApiProblem && e.code === 'step-up-required' ? 'step-up' : 'generic';
     } finally {
       this.busy = false;
     }
@@ -91,7 +92,8 @@ export class MandateDetail extends LightElement {
         <label for="reason">${s.reasonLabel}</label>
         <textarea id="reason" rows="3" maxlength="500" .value=${this.reason} @input=${(e: Event) => (this.reason = (e.target as HTMLTextAreaElement).value)}></textarea>
       </div>
-      ${this.problem ? html`<p class="field-error" role="alert">${s.errorGeneric}</p>` : nothing}
+      ${this.problem === 'step-up' ? stepUpNotice(`/mandates/${mandate.id}`) : nothing}
+      ${this.problem === 'generic' ? html`<p class="field-error" role="alert">${s.errorGeneric}</p>` : nothing}
       <div class="actions">
         <button id="confirm-end" type="submit" class="button danger" ?disabled=${this.busy}>${asPrincipal ? s.confirmRevoke : s.confirmGiveBack}</button>
         <button type="button" class="button secondary" @click=${() => this.cancel()}>${s.cancel}</button>
