@@ -112,10 +112,10 @@ export class GrantWizard extends LightElement {
 
   // ---- validation, one function per step; each returns field id → message
 
-  private agentError(index: number, services = false): string | undefined {
+  private agentError(index: number, required = false): string | undefined {
     const s = t();
     const raw = (this.draft.agents[index] ?? '').trim();
-    if (!raw) return services ? s.pnrMissing : undefined;
+    if (!raw) return required ? s.pnrMissing : undefined;
     let value: string;
     try {
       value = parsePersonNumber(raw).value;
@@ -169,7 +169,11 @@ export class GrantWizard extends LightElement {
     const { max } = this.validityDays(services);
     const until = this.draft.until;
     const ok = /^\d{4}-\d{2}-\d{2}$/.test(until) && until >= daysFromToday(1) && until <= daysFromToday(max);
-    return ok ? {} : { until: t().untilInvalid(formatDate(dayDate(daysFromToday(max)))) };
+    return ok ? {} : { until: this.untilMessage(services) };
+  }
+
+  private untilMessage(services: readonly Service[]): string {
+    return t().untilInvalid(formatDate(dayDate(daysFromToday(this.validityDays(services).max))));
   }
 
   private amountLimitOf(services: readonly Service[], serviceId: string, codes: readonly string[]): number | undefined {
@@ -234,14 +238,14 @@ export class GrantWizard extends LightElement {
       sessionStorage.removeItem(DRAFT_KEY);
       navigate(`/mandates/${created.id}?granted=1`);
     } catch (e) {
-      this.showProblem(e);
+      this.showProblem(e, services);
     } finally {
       this.busy = false;
     }
   }
 
   /** Sends the reader back to the step where the answer says the problem is, with the message beside the field. */
-  private showProblem(e: unknown) {
+  private showProblem(e: unknown, services: readonly Service[]) {
     const s = t();
     const code = e instanceof ApiProblem ? e.code : 'unknown';
     if (code === 'step-up-required') {
@@ -256,8 +260,8 @@ export class GrantWizard extends LightElement {
       'duplicate-scope': [2, 'scopes', s.chooseSomething],
       'constraint-required': [2, 'scopes', s.chooseSomething],
       'constraint-not-allowed': [2, 'scopes', s.chooseSomething],
-      'invalid-validity': [3, 'until', s.untilInvalid('')],
-      'validity-exceeds-maximum': [3, 'until', s.untilInvalid('')],
+      'invalid-validity': [3, 'until', this.untilMessage(services)],
+      'validity-exceeds-maximum': [3, 'until', this.untilMessage(services)],
     };
     const where = byCode[code];
     if (!where) {
