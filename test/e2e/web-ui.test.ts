@@ -83,6 +83,7 @@ describe('web app in a browser', () => {
     await page.keyboard.press('Backspace');
     await page.keyboard.type('9');
     await page.getByText('Sista siffran stämmer inte').waitFor({ state: 'detached' });
+    await page.getByText('Personnumret ser rätt ut.').waitFor();
     await page.keyboard.press('Enter');
 
     await page.getByRole('heading', { name: 'Vad får ombudet göra?' }).waitFor();

@@ -4,6 +4,7 @@ import { InvalidIdentityNumberError, parsePersonNumber } from '../../../server/i
 import { api, ApiProblem, type Mandate, type Service } from '../api/client.ts';
 import { navigate } from '../app/router.ts';
 import { session } from '../app/session.ts';
+import { icons } from '../components/icons.ts';
 import { LightElement } from '../components/light-element.ts';
 import { failed, loading } from '../components/states.ts';
 import { stepUpNotice } from '../components/step-up.ts';
@@ -310,7 +311,12 @@ export class GrantWizard extends LightElement {
               ? html`<button type="button" class="button secondary" @click=${() => this.removeAgent(i)}>${s.removeAgent(i + 1)}</button>`
               : nothing}
           </div>
-          ${this.fieldError(id)}
+          <div aria-live="polite">
+            ${this.fieldError(id)}
+            ${!liveError && value.replace(/\D/g, '').length >= 10 && this.agentError(i) === undefined
+              ? html`<p class="field-ok">${icons.check()}<span>${s.pnrOk}</span></p>`
+              : nothing}
+          </div>
         </div>`;
       })}
       ${agents.length < 10
