@@ -131,6 +131,44 @@ describe('web app in a browser', () => {
     expect(await page.locator('.sentence').first().textContent()).toMatch(/^Erik Lindqvist får lämna deklarationen \(Skatteverket\) åt dig/);
   });
 
+  it('grants to two agents together with a money limit, with each mistake explained beside its field', async () => {
+    await page.goto(`${server.url}/grant`);
+    await page.getByLabel('Ombudets personnummer').fill('196805144026');
+    await page.getByRole('button', { name: 'Lägg till ett ombud till' }).click();
+    await page.getByLabel('Personnummer för ombud 2').fill('19680514-4026');
+    await page.getByRole('button', { name: 'Nästa' }).click();
+    await page.getByText('Du har skrivit samma person två gånger.').waitFor();
+    expect(await page.evaluate('document.activeElement.id')).toBe('agent-1');
+    await page.getByLabel('Personnummer för ombud 2').fill('191212121212');
+    await page.getByRole('button', { name: 'Nästa' }).click();
+
+    await page.getByRole('button', { name: 'Nästa' }).click();
+    await page.getByText('Välj minst en sak som ombudet får göra.').waitFor();
+    await page.getByLabel('Betala räkningar').check();
+    await page.getByRole('button', { name: 'Nästa' }).click();
+    await page.getByText('Skriv ett belopp mellan 1 och 100 000 kronor.').waitFor();
+    await checkPage(page, '04b-grant-amount-error');
+    await page.getByLabel('Högsta belopp per betalning, i kronor').fill('2000');
+    await page.getByRole('button', { name: 'Nästa' }).click();
+
+    await page.getByLabel('Sista dag som fullmakten gäller').fill('2001-01-01');
+    await page.getByRole('button', { name: 'Nästa' }).click();
+    await page.getByText(/^Välj en dag från i morgon till och med/).waitFor();
+    await page.getByRole('button', { name: 'Tre månader' }).click();
+    await page.getByRole('button', { name: 'Nästa' }).click();
+
+    await page.getByLabel('De måste göra det tillsammans').check();
+    await page.getByRole('button', { name: 'Nästa' }).click();
+    const sentence = await page.getByTestId('review-sentence').textContent();
+    expect(sentence).toMatch(
+      /^Personen med personnummer 19680514-4026 och personen med personnummer 19121212-1212 får betala räkningar \(Exempelbanken, högst 2\s000 kronor per betalning\) åt dig till och med /,
+    );
+    await page.getByText('Ombuden måste göra det tillsammans.').waitFor();
+    await page.getByRole('button', { name: 'Ge fullmakten' }).click();
+    await page.getByText('Klart. Fullmakten gäller nu.').waitFor();
+    await page.getByText('De måste göra det tillsammans').waitFor();
+  });
+
   it('shows the new power of attorney to its principal, and a check an agency made about it', async () => {
     expect(await agencyDecision()).toBe('permit');
 
