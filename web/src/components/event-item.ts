@@ -18,32 +18,22 @@ export function eventSentence(e: AuditEvent, services: readonly Service[], viewe
     e.actor.type === 'person' && e.actor.id
       ? who({ type: 'person', id: e.actor.id, ...(e.actor.name ? { name: e.actor.name } : {}) }, viewer, true)
       : (e.actor.name ?? s.someone);
-  switch (e.action) {
-    case 'check':
-      return s.eventCheck(actor, who(e.agent, viewer, false), permissionName(services, e.service, e.permission), who(e.onBehalfOf, viewer, false));
-    case 'mandate.granted':
-      return s.eventGranted(actor);
-    case 'mandate.revoked':
-      return s.eventRevoked(actor);
-    case 'mandate.returned':
-      return s.eventReturned(actor);
-    case 'signed-in':
-      return s.eventSignedIn(actor);
-    case 'sign-in-refused':
-      return s.eventSignInRefused;
-    case 'signed-out-everywhere':
-      return s.eventSignedOutEverywhere(actor);
-    case 'session-ended':
-      return s.eventSessionEnded(actor);
-    case 'passkey-added':
-      return s.eventPasskeyAdded(actor);
-    case 'passkey-renamed':
-      return s.eventPasskeyRenamed(actor);
-    case 'passkey-removed':
-      return s.eventPasskeyRemoved(actor);
-    default:
-      return s.eventOther(actor);
+  if (e.action === 'check') {
+    return s.eventCheck(actor, who(e.agent, viewer, false), permissionName(services, e.service, e.permission), who(e.onBehalfOf, viewer, false));
   }
+  if (e.action === 'sign-in-refused') return s.eventSignInRefused;
+  const byAction: Record<string, (actor: string) => string> = {
+    'mandate.granted': s.eventGranted,
+    'mandate.revoked': s.eventRevoked,
+    'mandate.returned': s.eventReturned,
+    'signed-in': s.eventSignedIn,
+    'signed-out-everywhere': s.eventSignedOutEverywhere,
+    'session-ended': s.eventSessionEnded,
+    'passkey-added': s.eventPasskeyAdded,
+    'passkey-renamed': s.eventPasskeyRenamed,
+    'passkey-removed': s.eventPasskeyRemoved,
+  };
+  return (byAction[e.action] ?? s.eventOther)(actor);
 }
 
 export function eventItem(e: AuditEvent, services: readonly Service[], viewer: PartyView | undefined) {
