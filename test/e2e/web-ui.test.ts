@@ -257,12 +257,23 @@ describe('web app in a browser', () => {
     // The finished grant left no draft behind.
     await page.goto(`${server.url}/grant`);
     expect(await page.locator('#agent-0').inputValue()).toBe('');
-    const pages = ['/mandates', '/mandates?tab=received', '/grant', `/mandates/${mandateId}`, '/activity', '/act-for', '/security', '/no-such-page'];
+    const pages = [
+      '/mandates',
+      '/mandates?tab=received',
+      '/grant',
+      `/mandates/${mandateId}`,
+      '/activity',
+      '/act-for',
+      '/security',
+      '/no-such-page',
+      '/mandates/00000000-0000-4000-8000-000000000000',
+    ];
     for (const [i, path] of pages.entries()) {
       await page.goto(`${server.url}${path}`);
       await heading().waitFor();
-      await checkPage(page, `narrow-${String(i + 1).padStart(2, '0')}${path.replace(/[^a-z]+/g, '-')}`);
+      await checkPage(page, `narrow-${String(i + 1).padStart(2, '0')}${path.replace(/[0-9a-f-]{36}/, 'id').replace(/[^a-z]+/g, '-')}`);
     }
+    await page.getByText('Vi hittar ingen sådan fullmakt bland dina.', { exact: false }).waitFor();
     await signOut();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await checkPage(page, 'narrow-start');

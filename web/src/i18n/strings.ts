@@ -141,6 +141,7 @@ const sv = {
   activityHeading: 'Vad har hänt med fullmakten?',
   emptyActivity: 'Inget har hänt ännu.',
   backToList: 'Tillbaka till mina fullmakter',
+  mandateNotFound: 'Vi hittar ingen sådan fullmakt bland dina. Den kan ha skrivits fel i adressen.',
 
   activityTitle: 'Händelser',
   activityIntro: 'Allt som har hänt som rör dig, det senaste först. Här ser du också när en myndighet eller ett företag har kontrollerat en fullmakt.',
@@ -356,6 +357,7 @@ const en: Strings = {
   activityHeading: 'What has happened with it?',
   emptyActivity: 'Nothing has happened yet.',
   backToList: 'Back to my powers of attorney',
+  mandateNotFound: 'We find no such power of attorney among yours. The address may be wrong.',
 
   activityTitle: 'Activity',
   activityIntro: 'Everything that concerns you, newest first. You also see here when an agency or a company checked a power of attorney.',

@@ -137,7 +137,7 @@ export class MandateDetail extends LightElement {
       ${granted && !this.done ? html`<p class="notice notice-ok" role="status">${s.granted}</p>` : nothing}
       ${this.data.render({
         pending: () => (this.data.value ? this.renderAll(this.data.value) : loading()),
-        error: () => failed(() => this.data.run()),
+        error: (e) => (e instanceof ApiProblem && e.status === 404 ? empty(s.mandateNotFound) : failed(() => this.data.run())),
         complete: (value) => this.renderAll(value),
       })}
     `;
