@@ -26,6 +26,16 @@ const envSchema = z.object({
   SIGNING_KEYS_FILE: z.string().min(1).optional(),
   MINA_OMBUD_SIGNING_KEYS_FILE: z.string().min(1).optional(),
   OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(500).optional(),
+  OIDC_PERSONAL_NUMBER_CLAIM: z.string().min(1).max(200).default('https://claims.oidc.se/1.0/personalNumber'),
+  OIDC_SCOPES: z.string().min(6).max(500).default('openid profile'),
+  OIDC_ID_TOKEN_ALG: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
+  OIDC_ACR_VALUES: z.string().min(1).max(500).optional(),
+  OIDC_ACR_MAP: z.string().max(2000).optional(),
+  JWKS_REFRESH_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  STEP_UP_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
+  STEP_UP_ASSURANCE: z.enum(['low', 'substantial', 'high']).default('substantial'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
@@ -52,9 +62,55 @@ export interface Config {
   sessionAbsoluteMs: number;
   accessTokenSeconds: number;
   bodyLimitBytes: number;
+  /** e-ID sign-in through an OpenID provider; absent when OIDC_ISSUER is not set. */
+  oidc: OidcConfig | undefined;
+  /** An agency's JWKS URL is fetched again for an unknown kid at most this often. */
+  jwksRefreshCooldownMs: number;
+  /** How recent a strong sign-in must be for a mandate to be granted, changed or ended. */
+  stepUpMs: number;
+  /** The lowest assurance level (see ASSURANCE) that counts as a strong e-ID sign-in. */
+  strongAssurance: number;
   devSignIn: boolean;
   demoData: boolean;
   secureCookies: boolean;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  personalNumberClaim: string;
+  /** Asked for at the provider; must include `openid`. */
+  scopes: string;
+  /** The one algorithm an ID token may be signed with. */
+  idTokenAlg: string;
+  /** Asked of the provider as `acr_values`, when set. */
+  acrValues: string | undefined;
+  /** `acr` value → assurance level. */
+  acrLevels: Readonly<Record<string, number>>;
+}
+
+/** Assurance levels in the order policies and step-up compare them. */
+export const ASSURANCE = { unknown: 0, low: 1, substantial: 2, high: 3 } as const;
+export type AssuranceName = keyof typeof ASSURANCE;
+
+/** The Swedish e-ID framework's levels of assurance (Digg), as brokers send them in `acr`. */
+const DEFAULT_ACR_MAP = [
+  'http://id.elegnamnden.se/loa/1.0/loa2=low',
+  'http://id.elegnamnden.se/loa/1.0/loa3=substantial',
+  'http://id.swedenconnect.se/loa/1.0/uncertified-loa3=substantial',
+  'http://id.elegnamnden.se/loa/1.0/loa4=high',
+].join(',');
+
+function parseAcrMap(text: string): Record<string, number> | string {
+  const map: Record<string, number> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter((p) => p.length > 0)) {
+    const at = pair.lastIndexOf('=');
+    const level = pair.slice(at + 1) as AssuranceName;
+    if (at < 1 || !(level in ASSURANCE) || level === 'unknown') return `OIDC_ACR_MAP: "${pair}" is not acr=low|substantial|high`;
+    map[pair.slice(0, at)] = ASSURANCE[level];
+  }
+  return map;
 }
 
 export class ConfigError extends Error {
@@ -77,11 +133,31 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.SIGNING_KEYS_FILE) missing.push('SIGNING_KEYS_FILE (signing keys are never generated in production)');
     if (!e.PUBLIC_URL) missing.push('PUBLIC_URL');
     if (!e.OIDC_ISSUER) missing.push('OIDC_ISSUER');
+    else if (!e.OIDC_ISSUER.startsWith('https://')) missing.push('OIDC_ISSUER must be an https URL');
+    if (!e.OIDC_CLIENT_ID) missing.push('OIDC_CLIENT_ID');
     if (e.DEMO_DATA === 'true') missing.push('DEMO_DATA must not be true in production');
     if (missing.length > 0) {
       throw new ConfigError(`Production mode refuses to start:\n  ${missing.join('\n  ')}`);
     }
   }
+
+  if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) throw new ConfigError('Invalid configuration:\n  OIDC_CLIENT_ID is required with OIDC_ISSUER');
+  if (!e.OIDC_SCOPES.split(' ').includes('openid')) throw new ConfigError('Invalid configuration:\n  OIDC_SCOPES must include openid');
+  const acrLevels = parseAcrMap(e.OIDC_ACR_MAP ?? DEFAULT_ACR_MAP);
+  if (typeof acrLevels === 'string') throw new ConfigError(`Invalid configuration:\n  ${acrLevels}`);
+  const oidc: OidcConfig | undefined =
+    e.OIDC_ISSUER && e.OIDC_CLIENT_ID
+      ? Object.freeze({
+          issuer: e.OIDC_ISSUER,
+          clientId: e.OIDC_CLIENT_ID,
+          clientSecret: e.OIDC_CLIENT_SECRET,
+          personalNumberClaim: e.OIDC_PERSONAL_NUMBER_CLAIM,
+          scopes: e.OIDC_SCOPES,
+          idTokenAlg: e.OIDC_ID_TOKEN_ALG,
+          acrValues: e.OIDC_ACR_VALUES,
+          acrLevels: Object.freeze(acrLevels),
+        })
+      : undefined;
 
   return Object.freeze({
     mode: e.NODE_ENV,
@@ -99,6 +175,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionAbsoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
     accessTokenSeconds: e.ACCESS_TOKEN_SECONDS,
     bodyLimitBytes: e.BODY_LIMIT_KB * 1024,
+    oidc,
+    jwksRefreshCooldownMs: e.JWKS_REFRESH_COOLDOWN_SECONDS * 1000,
+    stepUpMs: e.STEP_UP_MINUTES * 60_000,
+    strongAssurance: ASSURANCE[e.STEP_UP_ASSURANCE],
     devSignIn: !production,
     demoData: !production && e.DEMO_DATA !== 'false',
     secureCookies: production,

@@ -12,6 +12,7 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   checksTotal: Counter<'decision'>;
+  signInRefused: Counter<'kind'>;
 }
 
 /** Everything a request handler may use, wired once here and passed in; no module singletons. */
@@ -43,6 +44,12 @@ function createMetrics(): Metrics {
       name: 'ombud_checks_total',
       help: 'Checks answered, by decision',
       labelNames: ['decision'],
+      registers: [registry],
+    }),
+    signInRefused: new Counter({
+      name: 'ombud_sign_in_refused_total',
+      help: 'Refused sign-ins, by security event kind',
+      labelNames: ['kind'],
       registers: [registry],
     }),
   };

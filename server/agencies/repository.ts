@@ -6,6 +6,8 @@ export interface Agency {
   name: string;
   services: string[];
   jwks: JSONWebKeySet;
+  /** Where the agency publishes its keys, instead of `jwks` (which is then empty). */
+  jwksUrl?: string | null;
   /** Organisation number: how the Mina ombud API names the agency ("tredje man"). */
   orgNumber?: string | null;
   /** scrypt hash of the client secret, for agencies that authenticate with one. */
@@ -27,6 +29,7 @@ const columns = [
   'token_scopes',
   'id_token_issuer',
   'id_token_audience',
+  'jwks_url',
 ] as const;
 
 function toAgency(row: {
@@ -39,6 +42,7 @@ function toAgency(row: {
   token_scopes: string[];
   id_token_issuer: string | null;
   id_token_audience: string | null;
+  jwks_url: string | null;
 }): Agency {
   return {
     id: row.id,
@@ -50,6 +54,7 @@ function toAgency(row: {
     tokenScopes: row.token_scopes,
     idTokenIssuer: row.id_token_issuer,
     idTokenAudience: row.id_token_audience,
+    jwksUrl: row.jwks_url,
   };
 }
 
@@ -75,11 +80,19 @@ export async function upsertAgency(db: Queryable, agency: Agency): Promise<void>
     ...(agency.idTokenIssuer !== undefined ? { id_token_issuer: agency.idTokenIssuer } : {}),
     ...(agency.idTokenAudience !== undefined ? { id_token_audience: agency.idTokenAudience } : {}),
   };
-  const values = { id: agency.id, name: agency.name, services: agency.services, jwks: JSON.stringify(agency.jwks) };
+  const values = {
+    id: agency.id,
+    name: agency.name,
+    services: agency.services,
+    jwks: JSON.stringify(agency.jwks),
+    jwks_url: agency.jwksUrl ?? null,
+  };
   await db
     .insertInto('agencies')
     .values({ ...values, ...optional })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ name: values.name, services: values.services, jwks: values.jwks, ...optional }))
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({ name: values.name, services: values.services, jwks: values.jwks, jwks_url: values.jwks_url, ...optional }),
+    )
     .execute();
 }
 

@@ -33,17 +33,28 @@ const orgNumber = z.string().transform((value, ctx) => {
   }
 });
 
-const agencyInput = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
-  name: z.string().trim().min(1).max(200),
-  services: z.array(z.string()).min(1),
-  jwks: publicJwks,
-  orgNumber: orgNumber.optional(),
-  clientSecret: z.string().min(MIN_SECRET_LENGTH, `a client secret has at least ${MIN_SECRET_LENGTH} characters`).max(500).optional(),
-  tokenScopes: z.array(z.enum(TOKEN_SCOPES)).optional(),
-  idTokenIssuer: z.string().min(1).max(500).optional(),
-  idTokenAudience: z.string().min(1).max(500).optional(),
-});
+/** https, or plain http to this machine only (a local agency in development and tests). */
+const jwksUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .refine((u) => u.startsWith('https://') || ['localhost', '127.0.0.1', '[::1]'].includes(new URL(u).hostname), {
+    message: 'a JWKS URL must use https',
+  });
+
+const agencyInput = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
+    name: z.string().trim().min(1).max(200),
+    services: z.array(z.string()).min(1),
+    jwks: publicJwks.optional(),
+    jwksUrl: jwksUrl.optional(),
+    orgNumber: orgNumber.optional(),
+    clientSecret: z.string().min(MIN_SECRET_LENGTH, `a client secret has at least ${MIN_SECRET_LENGTH} characters`).max(500).optional(),
+    tokenScopes: z.array(z.enum(TOKEN_SCOPES)).optional(),
+    idTokenIssuer: z.string().min(1).max(500).optional(),
+    idTokenAudience: z.string().min(1).max(500).optional(),
+  })
+  .refine((a) => (a.jwks === undefined) !== (a.jwksUrl === undefined), { message: 'give either jwks or jwksUrl', path: ['jwks'] });
 
 /** Registers an agency (or replaces its name, services and keys) and records it in the audit trail. */
 export async function registerAgency(database: Database, policies: PolicyEngine, input: unknown): Promise<Agency> {
@@ -58,7 +69,8 @@ export async function registerAgency(database: Database, policies: PolicyEngine,
     id: parsed.data.id,
     name: parsed.data.name,
     services: [...new Set(parsed.data.services)].sort(),
-    jwks: parsed.data.jwks as Agency['jwks'],
+    jwks: (parsed.data.jwks ?? { keys: [] }) as Agency['jwks'],
+    jwksUrl: parsed.data.jwksUrl ?? null,
     ...(orgNumber !== undefined ? { orgNumber } : {}),
     ...(clientSecret !== undefined ? { clientSecretHash: await hashClientSecret(clientSecret) } : {}),
     ...(tokenScopes !== undefined ? { tokenScopes: [...new Set(tokenScopes)].sort() } : {}),
@@ -76,7 +88,7 @@ export async function registerAgency(database: Database, policies: PolicyEngine,
           agencyId: agency.id,
           name: agency.name,
           services: agency.services,
-          kids: agency.jwks.keys.map((k) => k.kid),
+          ...(agency.jwksUrl ? { jwksUrl: agency.jwksUrl } : { kids: agency.jwks.keys.map((k) => k.kid) }),
           // Never the secret itself: only that one was set.
           ...(orgNumber !== undefined ? { orgNumber } : {}),
           ...(agency.tokenScopes ? { tokenScopes: agency.tokenScopes } : {}),

@@ -10,6 +10,7 @@ import { DataDirBusyError } from '../db/data-dir-lock.ts';
 import { MigrationError, migrate } from '../db/migrate.ts';
 import { DEMO_AGENCY_ID, DEMO_AGENCY_KEY_FILE, DEMO_PEOPLE } from '../demo.ts';
 import { generateClientSecret } from '../identity/client-secret.ts';
+import { KeyFileError, listKeyFile, type RingAlg, rotateKeyFile } from '../identity/keys.ts';
 import { PolicyEngine, PolicyLoadError } from '../policy/engine.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
@@ -21,7 +22,13 @@ const USAGE = `Usage: npm run admin -- <command> [options]
              [--id-token-issuer <iss>] [--id-token-audience <aud>]
                                        register an agency (or replace its services and keys);
                                        the options make it a tredje man of the Mina ombud API
+  agency add ... --jwks-url <https url>  instead of --jwks: the agency publishes its keys there;
+                                       fetched with caching and again when an unknown kid appears
   audit verify                         walk the audit chain; exit 1 and name the first broken link
+  keys list [--ring mina-ombud]        our signing keys: which signs, which are still published
+  keys rotate [--ring mina-ombud]      a new key signs from now on; the old one stays published
+                                       until what it signed has expired; a running server picks
+                                       the change up by itself
   demo-assertion                       print a client assertion signed with the demo agency key
   demo-check [--agent <pnr>] [--principal <pnr>] [--service <id>] [--permission <code>]
                                        get a token as the demo agency and make a check against
@@ -105,9 +112,34 @@ async function demoCheck(args: string[]): Promise<void> {
   out(JSON.stringify(await checkResponse.json(), null, 2));
 }
 
+/** The key file of a ring: the configured one, or the one development mode made in the data dir. */
+function keyFileOf(args: string[]): { file: string; alg: RingAlg } {
+  const { values } = parseArgs({ args, options: { ring: { type: 'string', default: 'default' } } });
+  const config = readConfig();
+  if (values.ring === 'mina-ombud') {
+    return { file: config.minaOmbudSigningKeysFile ?? path.join(config.dataDir, 'mina-ombud-signing-keys.json'), alg: 'RS256' };
+  }
+  if (values.ring !== 'default') throw new UsageError('--ring is default or mina-ombud');
+  return { file: config.signingKeysFile ?? path.join(config.dataDir, 'signing-keys.json'), alg: 'ES256' };
+}
+
 async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
-  switch (`${command ?? ''} ${command === 'agency' || command === 'audit' ? (sub ?? '') : ''}`.trim()) {
+  switch (`${command ?? ''} ${['agency', 'audit', 'keys'].includes(command ?? '') ? (sub ?? '') : ''}`.trim()) {
+    case 'keys list': {
+      for (const key of listKeyFile(keyFileOf(rest).file)) {
+        const when = key.state === 'signing' ? `since ${key.createdAt ?? '(unknown)'}` : `retired ${key.retiredAt ?? '(unknown)'}, published until ${key.publishedUntil ?? '(no end set)'}`;
+        out(`${key.kid}  ${key.state}  ${when}`);
+      }
+      return 0;
+    }
+    case 'keys rotate': {
+      const { file, alg } = keyFileOf(rest);
+      const result = await rotateKeyFile(file, alg);
+      out(`New signing key ${result.kid}; ${result.retired} stays published until its tokens have expired.`);
+      if (result.dropped.length > 0) out(`No longer published: ${result.dropped.join(', ')}`);
+      return 0;
+    }
     case 'migrate': {
       const { applied } = await withDatabase((db) => migrate(db, readConfig().migrationsDir));
       out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply; the schema is up to date.');
@@ -121,6 +153,7 @@ async function run(argv: string[]): Promise<number> {
           name: { type: 'string' },
           services: { type: 'string' },
           jwks: { type: 'string' },
+          'jwks-url': { type: 'string' },
           'org-number': { type: 'string' },
           scopes: { type: 'string' },
           'client-secret-file': { type: 'string' },
@@ -129,15 +162,19 @@ async function run(argv: string[]): Promise<number> {
           'id-token-audience': { type: 'string' },
         },
       });
-      if (!values.id || !values.name || !values.services || !values.jwks) throw new UsageError('agency add needs --id, --name, --services and --jwks');
+      if (!values.id || !values.name || !values.services || !values.jwks === !values['jwks-url']) {
+        throw new UsageError('agency add needs --id, --name, --services and one of --jwks or --jwks-url');
+      }
       if (values['client-secret-file'] && values['generate-client-secret']) {
         throw new UsageError('Give --client-secret-file or --generate-client-secret, not both.');
       }
       let jwks: unknown;
-      try {
-        jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
-      } catch (err) {
-        throw new UsageError(`Cannot read ${values.jwks}: ${(err as Error).message}`);
+      if (values.jwks) {
+        try {
+          jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
+        } catch (err) {
+          throw new UsageError(`Cannot read ${values.jwks}: ${(err as Error).message}`);
+        }
       }
       let clientSecret: string | undefined;
       if (values['client-secret-file']) {
@@ -155,7 +192,7 @@ async function run(argv: string[]): Promise<number> {
           id: values.id,
           name: values.name,
           services: values.services?.split(','),
-          jwks,
+          ...(values['jwks-url'] ? { jwksUrl: values['jwks-url'] } : { jwks }),
           ...(values['org-number'] ? { orgNumber: values['org-number'] } : {}),
           ...(values.scopes !== undefined ? { tokenScopes: values.scopes.split(',').filter(Boolean) } : {}),
           ...(clientSecret !== undefined ? { clientSecret } : {}),
@@ -190,7 +227,7 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const KNOWN = [UsageError, ConfigError, PolicyLoadError, MigrationError, DataDirBusyError, AgencyInputError];
+const KNOWN = [UsageError, ConfigError, PolicyLoadError, MigrationError, DataDirBusyError, AgencyInputError, KeyFileError];
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -21,6 +21,7 @@ export interface AgenciesTable {
   token_scopes: ColumnType<string[], string[] | undefined, string[]>;
   id_token_issuer: ColumnType<string | null, string | null | undefined, string | null>;
   id_token_audience: ColumnType<string | null, string | null | undefined, string | null>;
+  jwks_url: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MandatesTable {
@@ -63,6 +64,41 @@ export interface SessionsTable {
   authenticated_at: Date;
   last_seen_at: Date;
   expires_at: Date;
+  public_id: Generated<string>;
+  strong_at: Date | null;
+  user_agent: string | null;
+}
+
+export interface OidcFlowsTable {
+  flow_hash: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  expires_at: Date;
+}
+
+export interface PasskeysTable {
+  id: string;
+  party_id: string;
+  credential_id: string;
+  public_key: string;
+  /** bigint: pg hands it back as a string, PGlite as a number; the repository normalises. */
+  counter: ColumnType<string | number, number, number>;
+  transports: string[];
+  name: string;
+  assurance: number;
+  backed_up: boolean;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string;
+  kind: 'registration' | 'authentication';
+  binding_hash: string;
+  party_id: string | null;
+  expires_at: Date;
 }
 
 export interface UsedAssertionsTable {
@@ -97,6 +133,9 @@ export interface DB {
   mandate_agents: MandateAgentsTable;
   mandate_scopes: MandateScopesTable;
   sessions: SessionsTable;
+  oidc_flows: OidcFlowsTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
   used_assertions: UsedAssertionsTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
 import { ApiError, type ErrorCode } from './errors.ts';
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 type AnyObject = z.ZodType<Record<string, unknown>>;
 
 export interface RouteSpec<B extends z.ZodType, Q extends AnyObject, P extends AnyObject> {

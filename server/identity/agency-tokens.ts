@@ -1,10 +1,11 @@
 import type { Context, Next } from 'koa';
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { type Agency, findAgency, recordAssertion } from '../agencies/repository.ts';
 import type { Config } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { ApiError, type ErrorCode } from '../http/errors.ts';
+import type { AgencyKeySets } from './agency-keys.ts';
 import { verifyClientSecret } from './client-secret.ts';
 import type { KeyRing } from './keys.ts';
 
@@ -65,6 +66,7 @@ export async function issueAccessToken(
   db: Queryable,
   config: Config,
   keys: KeyRing,
+  agencyKeys: AgencyKeySets,
   form: TokenForm,
   authorization?: string,
 ): Promise<z.infer<typeof tokenResponse>> {
@@ -77,7 +79,7 @@ export async function issueAccessToken(
   if ((basic && form.client_secret !== undefined) || (bySecret && byAssertion)) {
     throw oauthError(400, 'invalid-request', 'invalid_request', 'Use exactly one way to authenticate the client.');
   }
-  const agency = bySecret ? await authenticateBySecret(db, form, basic) : await authenticateByAssertion(db, config, form);
+  const agency = bySecret ? await authenticateBySecret(db, form, basic) : await authenticateByAssertion(db, config, agencyKeys, form);
   const scopes = grantedScopes(agency, form.scope);
   const accessToken = await keys.sign(
     { sub: agency.id, services: agency.services, ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}) },
@@ -138,7 +140,7 @@ function grantedScopes(agency: Agency, requested: string | undefined): string[] 
  * issuer = subject = the agency, our token endpoint as audience, a short lifetime and a `jti`
  * never seen before.
  */
-async function authenticateByAssertion(db: Queryable, config: Config, form: TokenForm): Promise<Agency> {
+async function authenticateByAssertion(db: Queryable, config: Config, agencyKeys: AgencyKeySets, form: TokenForm): Promise<Agency> {
   if (form.client_assertion_type !== JWT_BEARER || !form.client_assertion) {
     throw invalidClient(`Authenticate with client_assertion_type=${JWT_BEARER} and a signed client_assertion.`);
   }
@@ -155,7 +157,7 @@ async function authenticateByAssertion(db: Queryable, config: Config, form: Toke
 
   let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
   try {
-    ({ payload } = await jwtVerify(form.client_assertion, createLocalJWKSet(agency.jwks), {
+    ({ payload } = await jwtVerify(form.client_assertion, agencyKeys.for(agency), {
       algorithms: ASSERTION_ALGS,
       issuer: agency.id,
       subject: agency.id,
@@ -169,7 +171,9 @@ async function authenticateByAssertion(db: Queryable, config: Config, form: Toke
         ? 'The client assertion has expired.'
         : err instanceof joseErrors.JWTClaimValidationFailed
           ? `The client assertion's ${err.claim} claim is not accepted.`
-          : 'The client assertion signature does not verify with the registered keys.';
+          : err instanceof joseErrors.JOSEError && !(err instanceof joseErrors.JWKSTimeout) && !(err instanceof joseErrors.JWKSInvalid)
+            ? 'The client assertion signature does not verify with the registered keys.'
+            : "The agency's published keys could not be fetched.";
     throw invalidClient(detail);
   }
   const nowS = Math.floor(Date.now() / 1000);

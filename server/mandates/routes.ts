@@ -3,7 +3,7 @@ import { auditList, viewAuditRows } from '../audit/view.ts';
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { idParam } from '../http/schemas.ts';
-import { requireSameOrigin, requireSession, sessionOf } from '../identity/sessions.ts';
+import { requireSameOrigin, requireSession, requireStepUp, sessionOf } from '../identity/sessions.ts';
 import { findPartiesByIds } from '../parties/repository.ts';
 import { grantBody, listQuery, mandateList, mandateView, revokeBody } from './schema.ts';
 import { grantMandate, listMandates, readMandate, revokeMandate } from './service.ts';
@@ -12,6 +12,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
   const { database, config, policies } = ctx;
   const signedIn = requireSession(database.db, config);
   const sameOrigin = requireSameOrigin(config);
+  const stepUp = requireStepUp(config);
 
   api.add(
     {
@@ -21,7 +22,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
       tag: 'Mandates',
       security: 'session',
       body: grantBody,
-      use: [sameOrigin, signedIn],
+      use: [sameOrigin, signedIn, stepUp],
       responses: { 201: { description: 'The new mandate', schema: mandateView } },
     },
     async (koa, { body }) => {
@@ -74,7 +75,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
       security: 'session',
       params: idParam,
       body: revokeBody,
-      use: [sameOrigin, signedIn],
+      use: [sameOrigin, signedIn, stepUp],
       responses: { 200: { description: 'The mandate as it now stands', schema: mandateView } },
     },
     async (koa, { params, body }) => {

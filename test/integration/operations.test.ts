@@ -71,7 +71,9 @@ describe('configuration', () => {
     expect(() => readConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => readConfig({ NODE_ENV: 'production' })).toThrow(/SIGNING_KEYS_FILE/);
     expect(() => readConfig({ NODE_ENV: 'production', SIGNING_KEYS_FILE: 'k', PUBLIC_URL: 'https://ombud.example', OIDC_ISSUER: 'https://id.example', DEMO_DATA: 'true' })).toThrow(/DEMO_DATA/);
-    expect(readConfig({ NODE_ENV: 'production', SIGNING_KEYS_FILE: 'k', PUBLIC_URL: 'https://ombud.example', OIDC_ISSUER: 'https://id.example' })).toMatchObject({
+    expect(
+      readConfig({ NODE_ENV: 'production', SIGNING_KEYS_FILE: 'k', PUBLIC_URL: 'https://ombud.example', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'ombud' }),
+    ).toMatchObject({
       devSignIn: false,
       demoData: false,
       secureCookies: true,
@@ -90,7 +92,7 @@ describe('production mode', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ombud-keys-'));
     const keyFile = path.join(dir, 'keys.json');
     writeFileSync(keyFile, JSON.stringify({ keys: [await generatePrivateJwk()] }));
-    server = await startServer('pglite', { env: { NODE_ENV: 'production', SIGNING_KEYS_FILE: keyFile, OIDC_ISSUER: 'https://id.example' } });
+    server = await startServer('pglite', { env: { NODE_ENV: 'production', SIGNING_KEYS_FILE: keyFile, OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'ombud' } });
   });
   afterAll(() => server?.close());
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT, type CryptoKey } from 'jose';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { registerAgency } from '../../server/agencies/service.ts';
 import { createApp } from '../../server/app.ts';
@@ -109,14 +110,21 @@ export interface TestServer {
 
 export async function startServer(
   engine: EngineName,
-  options: { env?: Record<string, string>; database?: { database: Database; url?: string }; dataDir?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: { database: Database; url?: string };
+    dataDir?: string;
+    /** The host name in PUBLIC_URL; WebAuthn needs a name (`localhost`), not an IP address. */
+    publicHost?: string;
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const { database, url: databaseUrl } = options.database ?? (await freshDatabase(engine));
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ombud-test-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const config = readConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -125,7 +133,7 @@ export async function startServer(
     DEMO_DATA: 'false',
     ...(options.env ?? {}),
   });
-  const ctx = await createContext(config, { database });
+  const ctx = await createContext(config, { database, ...(options.logger ? { logger: options.logger } : {}) });
   server.on('request', createApp(ctx).callback());
 
   const agency = async (id: string, services: string[]): Promise<TestAgency> => {
