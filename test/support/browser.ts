@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { projectRoot } from '../../server/config.ts';
 
@@ -18,10 +18,13 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Headless Chromium with a fresh profile; the page keeps the server's CSP (no bypass). */
-export async function openBrowser(): Promise<TestBrowser> {
+/** Headless Chromium on the system binary with a fresh profile, removed on close. */
+export async function launchChromium(
+  options: Parameters<typeof chromium.launchPersistentContext>[1] = {},
+): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
   const profile = mkdtempSync(path.join(tmpdir(), 'ombud-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
+    ...options,
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: [
@@ -34,13 +37,48 @@ export async function openBrowser(): Promise<TestBrowser> {
       '--disable-component-update',
       '--disable-sync',
     ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A CDP virtual platform authenticator (resident keys, user verification) that answers WebAuthn ceremonies. */
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
+/**
+ * The web app's browser: Swedish, Stockholm time, reduced motion; the page keeps the server's
+ * CSP (no bypass). With `passkeys`, a virtual authenticator answers WebAuthn ceremonies.
+ */
+export async function openBrowser(options: { passkeys?: boolean } = {}): Promise<TestBrowser> {
+  const { context, page, close } = await launchChromium({
     viewport: { width: 1024, height: 800 },
     locale: 'sv-SE',
     timezoneId: 'Europe/Stockholm',
     reducedMotion: 'reduce',
     acceptDownloads: true,
   });
-  const page = context.pages()[0] ?? (await context.newPage());
+  if (options.passkeys) await addVirtualAuthenticator(context, page);
   const problems: string[] = [];
   // A refused request is an ordinary answer to the app (401 before sign-in); a CSP violation is not.
   page.on('console', (message) => {
@@ -51,10 +89,7 @@ export async function openBrowser(): Promise<TestBrowser> {
     context,
     page,
     problems,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
