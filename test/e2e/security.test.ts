@@ -15,7 +15,6 @@ describe('sign-in and security page in a browser', () => {
     await seedDemo(server.ctx);
     browser = await openBrowser({ passkeys: true });
     page = browser.page;
-    page.setDefaultTimeout(8_000);
   }, 120_000);
 
   afterAll(async () => {

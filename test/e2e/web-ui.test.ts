@@ -19,8 +19,6 @@ describe('web app in a browser', () => {
     agency = await server.agency('kollen', ['skatteverket.income-tax']);
     browser = await openBrowser();
     page = browser.page;
-    // A step that cannot happen should fail in seconds, not at the test's timeout.
-    page.setDefaultTimeout(8_000);
   }, 120_000);
 
   afterAll(async () => {

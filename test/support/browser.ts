@@ -79,6 +79,8 @@ export async function openBrowser(options: { passkeys?: boolean } = {}): Promise
     acceptDownloads: true,
   });
   if (options.passkeys) await addVirtualAuthenticator(context, page);
+  // A step that cannot happen should fail in seconds, not at the test's timeout.
+  page.setDefaultTimeout(8_000);
   const problems: string[] = [];
   // A refused request is an ordinary answer to the app (401 before sign-in); a CSP violation is not.
   page.on('console', (message) => {
