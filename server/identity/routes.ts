@@ -54,6 +54,14 @@ const meView = z
   })
   .meta({ id: 'Me' });
 
+const signInMethods = z
+  .object({
+    eid: z.boolean().meta({ description: 'e-ID over OpenID Connect is configured' }),
+    passkey: z.boolean(),
+    dev: z.boolean().meta({ description: 'Development sign-in by personal number (never in production)' }),
+  })
+  .meta({ id: 'SignInMethods' });
+
 const demoPeople = z
   .object({
     items: z.array(z.object({ personalNumber: z.string(), name: z.string(), note: z.object({ sv: z.string(), en: z.string() }) })),
@@ -136,6 +144,19 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
       },
     );
   }
+
+  api.add(
+    {
+      method: 'get',
+      path: '/auth/methods',
+      summary: 'The ways to sign in that this server offers, so the start page shows only those',
+      tag: 'Sign-in',
+      responses: { 200: { description: 'Sign-in methods', schema: signInMethods } },
+    },
+    async (koa) => {
+      koa.body = { eid: oidc !== undefined, passkey: true, dev: config.devSignIn };
+    },
+  );
 
   if (config.devSignIn) {
     api.add(

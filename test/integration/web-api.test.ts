@@ -79,7 +79,8 @@ describe.each(ENGINES)('what the web app reads on %s', (engine) => {
     expect((await anna.get('/api/audit?from=yesterday')).status).toBe(400);
   });
 
-  it('lists the demo people for one-click sign-in outside production', async () => {
+  it('lists the ways to sign in, and the demo people for one-click sign-in outside production', async () => {
+    expect((await server.anonymous().get('/auth/methods')).body).toEqual({ eid: false, passkey: true, dev: true });
     const res = await server.anonymous().get('/auth/dev/people');
     expect(res.status).toBe(200);
     expect(res.body.items).toContainEqual(expect.objectContaining({ personalNumber: PEOPLE.anna, name: 'Anna Andersson' }));

@@ -114,6 +114,7 @@ let services: Promise<Service[]> | undefined;
 
 export const api = {
   me: () => request<Me>('GET', '/api/me'),
+  signInMethods: () => request<{ eid: boolean; passkey: boolean; dev: boolean }>('GET', '/auth/methods'),
   demoPeople: async () => (await request<{ items: DemoPerson[] }>('GET', '/auth/dev/people')).items,
   devSignIn: (personalNumber: string) => request<void>('POST', '/auth/dev/login', { personalNumber }),
   signOut: () => request<void>('POST', '/auth/logout'),

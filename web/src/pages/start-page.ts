@@ -1,7 +1,8 @@
 import { Task } from '@lit/task';
-import { html } from 'lit';
+import { html, nothing } from 'lit';
 import { api, type DemoPerson } from '../api/client.ts';
 import { LightElement } from '../components/light-element.ts';
+import { failed, loading } from '../components/states.ts';
 import { localised, t } from '../i18n/i18n.ts';
 import { formatPersonalNumber } from '../mandate-text.ts';
 
@@ -18,9 +19,12 @@ export class StartPage extends LightElement {
     this.passkeyError = false;
   }
 
-  /** Demo people exist only in development mode; elsewhere the list is simply not shown. */
-  private people = new Task(this, {
-    task: () => api.demoPeople().catch((): DemoPerson[] => []),
+  /** Only the ways this server offers; demo people exist only in development mode. */
+  private options = new Task(this, {
+    task: async () => {
+      const methods = await api.signInMethods();
+      return { methods, people: methods.dev ? await api.demoPeople() : [] };
+    },
     args: () => [],
   });
 
@@ -42,37 +46,45 @@ export class StartPage extends LightElement {
     }
   }
 
+  private renderPeople(people: DemoPerson[]) {
+    const s = t();
+    return html`<section class="card" aria-labelledby="dev-heading">
+      <h2 id="dev-heading">${s.devHeading}</h2>
+      <p>${s.devIntro}</p>
+      <ul class="plain people">
+        ${people.map(
+          (p) => html`<li>
+            <button type="button" class="button secondary wide" @click=${() => this.devSignIn(p)}>
+              <span class="person-name">${p.name}</span>
+              <span class="person-note">${localised(p.note)} · ${formatPersonalNumber(p.personalNumber)}</span>
+            </button>
+          </li>`,
+        )}
+      </ul>
+    </section>`;
+  }
+
   override render() {
     const s = t();
     return html`
       <h1 tabindex="-1">${s.startTitle}</h1>
       <p class="lead">${s.startIntro}</p>
-      <section class="card" aria-labelledby="sign-in-heading">
-        <h2 id="sign-in-heading">${s.signInHeading}</h2>
-        <div class="actions">
-          <a class="button" data-reload href="/auth/oidc/start?returnTo=%2Fmandates">${s.signInEid}</a>
-          <button type="button" class="button secondary" @click=${() => this.passkeySignIn()}>${s.signInPasskey}</button>
-        </div>
-        ${this.passkeyError ? html`<p class="field-error" role="alert">${s.passkeyFailed}</p>` : ''}
-      </section>
-      ${this.people.render({
-        complete: (people) =>
-          people.length === 0
-            ? ''
-            : html`<section class="card" aria-labelledby="dev-heading">
-                <h2 id="dev-heading">${s.devHeading}</h2>
-                <p>${s.devIntro}</p>
-                <ul class="plain people">
-                  ${people.map(
-                    (p) => html`<li>
-                      <button type="button" class="button secondary wide" @click=${() => this.devSignIn(p)}>
-                        <span class="person-name">${p.name}</span>
-                        <span class="person-note">${localised(p.note)} · ${formatPersonalNumber(p.personalNumber)}</span>
-                      </button>
-                    </li>`,
-                  )}
-                </ul>
-              </section>`,
+      ${this.options.render({
+        pending: loading,
+        error: () => failed(() => this.options.run()),
+        complete: ({ methods, people }) => html`
+          <section class="card" aria-labelledby="sign-in-heading">
+            <h2 id="sign-in-heading">${s.signInHeading}</h2>
+            <div class="actions">
+              ${methods.eid ? html`<a class="button" data-reload href="/auth/oidc/start?returnTo=%2Fmandates">${s.signInEid}</a>` : nothing}
+              ${methods.passkey
+                ? html`<button type="button" class="button ${methods.eid ? 'secondary' : ''}" @click=${() => this.passkeySignIn()}>${s.signInPasskey}</button>`
+                : nothing}
+            </div>
+            ${this.passkeyError ? html`<p class="field-error" role="alert">${s.passkeyFailed}</p>` : nothing}
+          </section>
+          ${people.length === 0 ? nothing : this.renderPeople(people)}
+        `,
       })}
     `;
   }
