@@ -42,6 +42,7 @@ const envSchema = z.object({
   ACCESS_TOKEN_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   BODY_LIMIT_KB: z.coerce.number().int().min(1).max(1024).default(64),
   DEMO_DATA: z.enum(['true', 'false']).optional(),
+  MAX_DELEGATION_DEPTH: z.coerce.number().int().min(0).max(10).default(2),
 });
 
 export interface Config {
@@ -73,6 +74,8 @@ export interface Config {
   devSignIn: boolean;
   demoData: boolean;
   secureCookies: boolean;
+  /** How many times a mandate may be passed on (0: never, whatever `mayDelegate` says). */
+  maxDelegationDepth: number;
 }
 
 export interface OidcConfig {
@@ -182,5 +185,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devSignIn: !production,
     demoData: !production && e.DEMO_DATA !== 'false',
     secureCookies: production,
+    maxDelegationDepth: e.MAX_DELEGATION_DEPTH,
   });
 }

@@ -6,7 +6,11 @@ import { generateClientSecret } from './identity/client-secret.ts';
 import type { AppContext } from './context.ts';
 import { listMandatesByPrincipal } from './mandates/repository.ts';
 import { grantMandate } from './mandates/service.ts';
+import { adulthoodOf } from './identity/identity-number.ts';
 import { ensureParty, findPartyByRef } from './parties/repository.ts';
+import type { PartyRef } from './parties/schema.ts';
+import type { RegisterBatch, RegisterEntry } from './registers/adapter.ts';
+import { applyRegisterBatch } from './registers/service.ts';
 
 /** Demo people: valid test numbers, never real people's. */
 export const DEMO_PEOPLE = [
@@ -19,8 +23,40 @@ export const DEMO_PEOPLE = [
 ] as const;
 
 export const DEMO_ORGANISATION = { id: '5566778899', name: 'Exempelbyrån AB' };
+/** A company whose two signatories sign jointly: its grants wait for both. */
+export const DEMO_JOINT_COMPANY = { id: '5599001129', name: 'Andersson Fastigheter AB' };
 export const DEMO_AGENCY_ID = 'demo-agency';
 export const DEMO_AGENCY_KEY_FILE = 'demo-agency-key.json';
+
+const person = (id: string) => ({ type: 'person' as const, id });
+
+/**
+ * Demo register facts: Erik is Maja's guardian, Karin her mother Anna's trustee for property
+ * (förvaltare), Tolvan signs alone for Exempelbyrån, Erik and Karin jointly for the other company.
+ */
+function demoRegisterBatch(): RegisterBatch {
+  const [anna, karin, erik, maja, , tolvan] = DEMO_PEOPLE.map((p) => person(p.id)) as [PartyRef, PartyRef, PartyRef, PartyRef, PartyRef, PartyRef];
+  const base = { scope: [], rule: null, validFrom: null, validTo: null };
+  const signatory = (representative: PartyRef, id: string, rule: 'alone' | 'jointly'): RegisterEntry => ({
+    ...base,
+    register: 'company',
+    kind: 'signatory',
+    representative,
+    represented: { type: 'organisation', id },
+    rule,
+  });
+  return {
+    source: 'demo',
+    entries: [
+      { ...base, register: 'population', kind: 'guardian', representative: erik, represented: maja, validTo: adulthoodOf(maja.id) },
+      { ...base, register: 'trustee', kind: 'trustee', representative: karin, represented: anna, scope: ['property'] },
+      signatory(tolvan, DEMO_ORGANISATION.id, 'alone'),
+      signatory(erik, DEMO_JOINT_COMPANY.id, 'jointly'),
+      signatory(karin, DEMO_JOINT_COMPANY.id, 'jointly'),
+    ],
+  };
+}
+
 /** The demo agency as a Mina ombud "tredje man": its organisation number and client secret file. */
 export const DEMO_AGENCY_ORG_NUMBER = '2021000001';
 export const DEMO_AGENCY_SECRET_FILE = 'demo-agency-client-secret.txt';
@@ -35,8 +71,9 @@ export async function seedDemo(ctx: AppContext): Promise<{ agencyKeyFile: string
     for (const p of DEMO_PEOPLE) {
       await ensureParty(trx, { type: 'person', id: p.id }, { name: p.name, protectedIdentity: 'protectedIdentity' in p });
     }
-    await ensureParty(trx, { type: 'organisation', id: DEMO_ORGANISATION.id }, { name: DEMO_ORGANISATION.name });
+    for (const org of [DEMO_ORGANISATION, DEMO_JOINT_COMPANY]) await ensureParty(trx, { type: 'organisation', id: org.id }, { name: org.name });
   });
+  await applyRegisterBatch(database, demoRegisterBatch());
   const keyFile = path.join(config.dataDir, DEMO_AGENCY_KEY_FILE);
   let privateJwk: JWK;
   if (existsSync(keyFile)) {

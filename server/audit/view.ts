@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { listAgencyNames } from '../agencies/repository.ts';
 import type { Queryable } from '../db/database.ts';
 import { findPartiesByIds, type Party } from '../parties/repository.ts';
+import { disclosedName } from '../parties/view.ts';
 import type { AuditRow } from './repository.ts';
 import type { Actor } from './service.ts';
 
@@ -44,10 +45,11 @@ export async function viewAuditRows(db: Queryable, rows: readonly AuditRow[], vi
   const show = (id: unknown) => {
     const p: Party | undefined = typeof id === 'string' ? parties.get(id) : undefined;
     if (!p) return undefined;
+    const name = disclosedName(p, viewerId);
     return {
       type: p.kind,
       id: p.nationalId,
-      ...(p.name && (!p.protectedIdentity || p.id === viewerId) ? { name: p.name } : {}),
+      ...(name ? { name } : {}),
     };
   };
   return rows.map((r) => {

@@ -22,15 +22,23 @@ export type CheckInput = z.output<typeof checkBody>;
 
 const partyOut = z.object({ type: z.enum(['person', 'organisation']), id: z.string() });
 
+const basisKind = z.enum(['mandate', 'guardian', 'trustee', 'signatory']);
+
 export const basisView = z.object({
-  kind: z.enum(['mandate', 'guardian', 'trustee', 'signatory']),
+  kind: basisKind,
   mandateId: z.uuid().optional(),
+  via: z
+    .object({ organisation: partyOut, mandateId: z.uuid() })
+    .optional()
+    .meta({ description: 'The organisation named in the mandate that the agent acts for, and its mandate to the agent' }),
+  scope: z.array(z.string()).optional().meta({ description: "A trustee's scope from the register" }),
+  rule: z.enum(['alone', 'jointly']).optional().meta({ description: "A company signatory's signing rule" }),
 });
 
 export const checkResponse = z
   .object({
     decision: z.enum(['permit', 'deny']),
-    reasons: z.array(z.object({ code: z.string(), mandateId: z.uuid().optional() })),
+    reasons: z.array(z.object({ code: z.string(), mandateId: z.uuid().optional(), basis: basisKind.optional() })),
     basis: z.array(basisView),
     checkId: z.uuid(),
     decisionToken: z.string().meta({ description: 'JWS (ES256) over the decision; keys at /.well-known/jwks.json' }),

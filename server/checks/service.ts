@@ -3,6 +3,7 @@ import type { Counter } from 'prom-client';
 import { appendAudit } from '../audit/service.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { RegisterKind } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AgencyPrincipal } from '../identity/agency-tokens.ts';
 import { isMinorAt } from '../identity/identity-number.ts';
@@ -10,9 +11,10 @@ import type { KeyRing } from '../identity/keys.ts';
 import { ASSURANCE } from '../identity/sessions.ts';
 import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/repository.ts';
 import type { PartyRef } from '../parties/schema.ts';
-import type { PolicyEngine } from '../policy/engine.ts';
+import type { BasisKind, Facts, PolicyEngine } from '../policy/engine.ts';
+import { findRepresentedBy, type RegisterRow } from '../registers/repository.ts';
 import type { CheckLog } from './check-log.ts';
-import { activeScopesForAgent, type Candidate, findCandidates } from './repository.ts';
+import { activeScopesForAgent, type Candidate, findCandidates, type Link } from './repository.ts';
 import type { CheckInput, CheckResponse } from './schema.ts';
 
 const DECISION_TOKEN_TYP = 'ombud-decision+jwt';
@@ -42,30 +44,66 @@ function assertServiceOwned(deps: CheckDeps, agency: AgencyPrincipal, serviceId:
   }
 }
 
+/** A permit names its basis and, when the agent acts through an organisation, that organisation. */
+type Verdict = { permit: true; basis: Basis; firmId?: string } | { permit: false; reasons: Reason[] };
+
+/** Why one mandate of a chain does not hold at `at`, or null when it does. */
+function linkProblem(link: Link, at: Date): string | null {
+  if (link.revokedAt && link.revokedAt.getTime() <= at.getTime()) return 'revoked';
+  if (link.state === 'pending') return 'pending';
+  if (at.getTime() < link.validFrom.getTime()) return 'not-yet-valid';
+  if (at.getTime() >= link.validTo.getTime()) return 'expired';
+  if (!link.hasScope) return 'exceeds-parent';
+  return null;
+}
+
 /**
- * Judges one mandate at `at`. Whether the basis is active, and the joint rule, are decided
- * here for every service alike; what the basis then permits is the service's policy.
+ * A delegated mandate holds only while every mandate above it holds, each let its agent pass
+ * it on, and the chain is no deeper than allowed; this is judged at every check, so ending a
+ * parent ends its subtree at once.
  */
-function judgeMandate(
-  deps: CheckDeps,
-  input: CheckInput,
-  m: Candidate,
-  agent: Party,
-  principal: Party,
-  coAgentIds: ReadonlySet<string>,
-  at: Date,
-): { permit: true } | { permit: false; reasons: string[] } {
-  if (m.revokedAt && m.revokedAt.getTime() <= at.getTime()) return { permit: false, reasons: ['revoked'] };
-  if (m.state === 'pending') return { permit: false, reasons: ['pending'] };
-  if (at.getTime() < m.validFrom.getTime()) return { permit: false, reasons: ['not-yet-valid'] };
-  if (at.getTime() >= m.validTo.getTime()) return { permit: false, reasons: ['expired'] };
-  if (m.mode === 'joint' && !m.agentIds.every((id) => id === agent.id || coAgentIds.has(id))) {
-    return { permit: false, reasons: ['joint-requires-co-agents'] };
+function chainProblem(c: Candidate, maxDepth: number, at: Date): Reason | null {
+  const own = linkProblem(c, at);
+  if (own) return { code: own, mandateId: c.id };
+  if (c.ancestors.length > maxDepth) return { code: 'delegation-too-deep', mandateId: c.id };
+  let child: Link = c;
+  for (const parent of c.ancestors) {
+    const problem = linkProblem(parent, at);
+    if (problem) return { code: problem, mandateId: parent.id };
+    if (!parent.mayDelegate || parent.mode === 'joint' || parent.principalId !== child.principalId || !parent.agentIds.includes(child.createdBy)) {
+      return { code: 'delegation-not-allowed', mandateId: parent.id };
+    }
+    child = parent;
   }
-  const decision = deps.policies.decide(input.service, agent.id, principal.id, {
+  if (child.parentId !== null) return { code: 'delegation-chain-broken', mandateId: c.id };
+  return null;
+}
+
+/** A joint mandate holds only when every other agent of it is named among the co-agents. */
+function jointProblem(m: Link, actingAs: string, coAgentIds: ReadonlySet<string>): Reason | null {
+  if (m.mode !== 'joint' || m.agentIds.every((id) => id === actingAs || coAgentIds.has(id))) return null;
+  return { code: 'joint-requires-co-agents', mandateId: m.id };
+}
+
+function lowestLimit(links: readonly Link[]): number | undefined {
+  const limits = links.flatMap((l) => (l.maxAmount !== null ? [l.maxAmount] : []));
+  return limits.length > 0 ? Math.min(...limits) : undefined;
+}
+
+interface Asked {
+  deps: CheckDeps;
+  input: CheckInput;
+  agent: Party;
+  principal: Party;
+  at: Date;
+}
+
+function facts(asked: Asked, basis: BasisKind, extra: Partial<Facts>): Facts {
+  const { input, principal, at } = asked;
+  return {
     permission: input.permission,
-    basis: 'mandate',
-    delegated: m.parentId !== null,
+    basis,
+    delegated: false,
     assurance: input.assurance ? ASSURANCE[input.assurance] : ASSURANCE.unknown,
     principalKind: principal.kind,
     principalIsMinor: principal.kind === 'person' && isMinorAt(principal.nationalId, at),
@@ -73,17 +111,86 @@ function judgeMandate(
     trusteeScope: [],
     signingRule: '',
     ...(input.amount !== undefined ? { amount: input.amount } : {}),
-    ...(m.maxAmount !== null ? { amountLimit: m.maxAmount } : {}),
-  });
-  if (decision.allowed) return { permit: true };
-  if (decision.errors.length > 0) return { permit: false, reasons: ['policy-error'] };
-  return { permit: false, reasons: decision.ruleIds.length > 0 ? decision.ruleIds : ['basis-not-accepted'] };
+    ...extra,
+  };
+}
+
+/** Hands one active basis to the service's policy; the basis kind must be one the service accepts. */
+function decide(asked: Asked, f: Facts, basis: Basis, tag: Omit<Reason, 'code'>): Verdict {
+  const service = asked.deps.policies.service(asked.input.service);
+  if (!service?.acceptedBases.includes(f.basis)) return { permit: false, reasons: [{ code: 'basis-not-accepted', ...tag }] };
+  const decision = asked.deps.policies.decide(asked.input.service, asked.agent.id, asked.principal.id, f);
+  if (decision.allowed) return { permit: true, basis };
+  if (decision.errors.length > 0) return { permit: false, reasons: [{ code: 'policy-error', ...tag }] };
+  const codes = decision.ruleIds.length > 0 ? decision.ruleIds : ['basis-not-accepted'];
+  return { permit: false, reasons: codes.map((code) => ({ code, ...tag })) };
 }
 
 /**
- * "May agent act for principal on service/permission at time T?" Gathers every mandate that
- * connects them, lets the service's policy judge each active one, logs the answer durably
- * (group commit) and only then returns it, signed.
+ * Judges one mandate from the principal. The agent is named in it, or acts for an organisation
+ * named in it through a mandate from that organisation (an employee of an accounting firm).
+ * Chains and the joint rule are decided here for every service alike; what an active basis
+ * then permits is the service's policy.
+ */
+function judgeMandate(
+  asked: Asked,
+  m: Candidate,
+  links: readonly Candidate[],
+  firms: ReadonlyMap<string, Party>,
+  coAgentIds: ReadonlySet<string>,
+): Verdict {
+  const { deps, agent, at } = asked;
+  const maxDepth = deps.config.maxDelegationDepth;
+  const problem = chainProblem(m, maxDepth, at);
+  if (problem) return { permit: false, reasons: [problem] };
+  let actingAs = agent.id;
+  let via: { link: Candidate; firm: Party } | undefined;
+  if (!m.agentIds.includes(agent.id)) {
+    const reasons: Reason[] = [];
+    for (const link of links.filter((l) => m.agentIds.includes(l.principalId))) {
+      const problem = chainProblem(link, maxDepth, at) ?? jointProblem(link, agent.id, coAgentIds);
+      const firm = firms.get(link.principalId);
+      if (problem) reasons.push(problem);
+      else if (firm && !via) via = { link, firm };
+    }
+    if (!via) return { permit: false, reasons: reasons.length > 0 ? reasons : [{ code: 'no-basis', mandateId: m.id }] };
+    actingAs = via.firm.id;
+  }
+  const joint = jointProblem(m, actingAs, coAgentIds);
+  if (joint) return { permit: false, reasons: [joint] };
+  const chain: Link[] = [m, ...m.ancestors, ...(via ? [via.link, ...via.link.ancestors] : [])];
+  const limit = lowestLimit(chain);
+  const basis: Basis = {
+    kind: 'mandate',
+    mandateId: m.id,
+    ...(via ? { via: { organisation: refOf(via.firm), mandateId: via.link.id } } : {}),
+  };
+  const delegated = m.parentId !== null || (via !== undefined && via.link.parentId !== null);
+  const verdict = decide(asked, facts(asked, 'mandate', { delegated, ...(limit !== undefined ? { amountLimit: limit } : {}) }), basis, {
+    mandateId: m.id,
+  });
+  return verdict.permit && via ? { ...verdict, firmId: via.firm.id } : verdict;
+}
+
+/** Judges one register fact: in force at `at` (a guardianship ends on the child's 18th birthday), then the policy. */
+function judgeRegister(asked: Asked, r: RegisterRow): Verdict {
+  const { at } = asked;
+  const tag = { basis: r.kind };
+  if (r.validFrom && at.getTime() < r.validFrom.getTime()) return { permit: false, reasons: [{ code: 'not-yet-valid', ...tag }] };
+  if (r.validTo && at.getTime() >= r.validTo.getTime()) return { permit: false, reasons: [{ code: 'expired', ...tag }] };
+  const basis: Basis = {
+    kind: r.kind,
+    ...(r.kind === 'trustee' ? { scope: r.scope } : {}),
+    ...(r.rule ? { rule: r.rule } : {}),
+  };
+  return decide(asked, facts(asked, r.kind, { trusteeScope: r.scope, signingRule: r.rule ?? '' }), basis, tag);
+}
+
+/**
+ * "May agent act for principal on service/permission at time T?" Gathers every mandate chain
+ * and register fact that connects them, lets the service's policy judge each active one, logs
+ * the answer durably (group commit) and only then returns it, signed. The agent is always the
+ * person (or system) actually acting; an organisation it acts through is named in the basis.
  */
 export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: CheckInput): Promise<CheckResponse> {
   assertServiceOwned(deps, agency, input.service, input.permission);
@@ -93,18 +200,31 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
 
   const reasons: Reason[] = [];
   const basis: Basis[] = [];
-  let candidates: Candidate[] = [];
+  let firstMandateId: string | undefined;
+  const firmIds = new Set<string>();
   if (agent && principal) {
-    candidates = await findCandidates(db, principal.id, agent.id, input.service, input.permission);
+    const registerKinds = (deps.policies.service(input.service)?.acceptedBases ?? []).filter((b): b is RegisterKind => b !== 'mandate');
+    const found = await findCandidates(db, { principalId: principal.id, agentId: agent.id, service: input.service, permission: input.permission, registerKinds });
+    firstMandateId = found.mandates[0]?.id;
     const coAgentIds = new Set<string>();
     for (const ref of input.coAgents ?? []) {
       const co = await findPartyByRef(db, ref);
       if (co) coAgentIds.add(co.id);
     }
-    for (const m of candidates) {
-      const verdict = judgeMandate(deps, input, m, agent, principal, coAgentIds, at);
-      if (verdict.permit) basis.push({ kind: 'mandate', mandateId: m.id });
-      else for (const code of verdict.reasons) reasons.push({ code, mandateId: m.id });
+    const firms = await findPartiesByIds(
+      db,
+      found.organisationLinks.map((l) => l.principalId),
+    );
+    const asked: Asked = { deps, input, agent, principal, at };
+    const verdicts = [
+      ...found.mandates.map((m) => judgeMandate(asked, m, found.organisationLinks, firms, coAgentIds)),
+      ...found.registers.map((r) => judgeRegister(asked, r)),
+    ];
+    for (const v of verdicts) {
+      if (v.permit) {
+        basis.push(v.basis);
+        if (v.firmId) firmIds.add(v.firmId);
+      } else reasons.push(...v.reasons);
     }
   }
   const decision = basis.length > 0 ? 'permit' : 'deny';
@@ -114,8 +234,8 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
   await deps.checkLog.record({
     action: 'check',
     actor: { type: 'agency', agencyId: agency.id },
-    partyIds: [agent?.id, principal?.id].filter((x): x is string => x !== undefined),
-    mandateId: basis[0]?.mandateId ?? candidates[0]?.id ?? null,
+    partyIds: [agent?.id, principal?.id, ...firmIds].filter((x): x is string => x !== undefined),
+    mandateId: basis.find((b) => b.mandateId)?.mandateId ?? firstMandateId ?? null,
     data: {
       checkId,
       agencyId: agency.id,
@@ -151,10 +271,15 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
 export interface Representation {
   principal: PartyRef;
   permissions: string[];
-  basis: Array<{ kind: 'mandate'; mandateId: string; mode: 'several' | 'joint' }>;
+  basis: Array<Basis & { mode?: 'several' | 'joint' }>;
 }
 
-/** Whom the agent may act for on a service now; the listing itself is recorded for each principal. */
+/**
+ * Whom the agent may act for on a service now; the listing itself is recorded for each
+ * principal. Mandates are listed by the permissions they name. A register basis is listed with
+ * the permissions the service's policy grants it on what is known without a request (no
+ * assurance level, no amount), so it never promises more than a check would give.
+ */
 export async function representations(
   deps: CheckDeps,
   agency: AgencyPrincipal,
@@ -166,24 +291,41 @@ export async function representations(
   const agent = await findPartyByRef(db, agentRef);
   if (!agent) return [];
   const now = new Date();
-  const scopes = await activeScopesForAgent(db, agent.id, serviceId, now);
-  const principals = await findPartiesByIds(
-    db,
-    scopes.map((s) => s.principalId),
-  );
+  const [scopes, registered] = await Promise.all([activeScopesForAgent(db, agent.id, serviceId, now), findRepresentedBy(db, agent.id, now)]);
+  const principals = await findPartiesByIds(db, [...scopes.map((s) => s.principalId), ...registered.map((r) => r.representedId)]);
   const byPrincipal = new Map<string, Representation>();
+  const entryOf = (party: Party) => {
+    let entry = byPrincipal.get(party.id);
+    if (!entry) {
+      entry = { principal: refOf(party), permissions: [], basis: [] };
+      byPrincipal.set(party.id, entry);
+    }
+    return entry;
+  };
   for (const s of scopes) {
     const party = principals.get(s.principalId);
     if (!party) continue;
-    let entry = byPrincipal.get(s.principalId);
-    if (!entry) {
-      entry = { principal: refOf(party), permissions: [], basis: [] };
-      byPrincipal.set(s.principalId, entry);
-    }
+    const entry = entryOf(party);
     if (!entry.permissions.includes(s.permission)) entry.permissions.push(s.permission);
     if (!entry.basis.some((b) => b.mandateId === s.mandateId)) {
       entry.basis.push({ kind: 'mandate', mandateId: s.mandateId, mode: s.mode });
     }
+  }
+  const permissions = deps.policies.service(serviceId)?.permissions.map((p) => p.code) ?? [];
+  for (const r of registered) {
+    const principal = principals.get(r.representedId);
+    if (!principal) continue;
+    let basis: Basis | undefined;
+    const granted = permissions.filter((permission) => {
+      const input: CheckInput = { agent: agentRef, principal: refOf(principal), service: serviceId, permission };
+      const verdict = judgeRegister({ deps, input, agent, principal, at: now }, r);
+      if (verdict.permit) basis = verdict.basis;
+      return verdict.permit;
+    });
+    if (!basis) continue;
+    const entry = entryOf(principal);
+    for (const p of granted) if (!entry.permissions.includes(p)) entry.permissions.push(p);
+    entry.basis.push(basis);
   }
   const items = [...byPrincipal.values()];
   await deps.database.transaction((trx) =>

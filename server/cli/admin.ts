@@ -12,6 +12,9 @@ import { DEMO_AGENCY_ID, DEMO_AGENCY_KEY_FILE, DEMO_PEOPLE } from '../demo.ts';
 import { generateClientSecret } from '../identity/client-secret.ts';
 import { KeyFileError, listKeyFile, type RingAlg, rotateKeyFile } from '../identity/keys.ts';
 import { PolicyEngine, PolicyLoadError } from '../policy/engine.ts';
+import { RegisterInputError } from '../registers/adapter.ts';
+import { fileRegisterAdapter } from '../registers/file-import.ts';
+import { applyRegisterBatch } from '../registers/service.ts';
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -24,6 +27,11 @@ const USAGE = `Usage: npm run admin -- <command> [options]
                                        the options make it a tredje man of the Mina ombud API
   agency add ... --jwks-url <https url>  instead of --jwks: the agency publishes its keys there;
                                        fetched with caching and again when an unknown kid appears
+  registers import <file.jsonl> [--source <name>]
+                                       load legal representation (guardians, trustees,
+                                       signatories), replacing earlier rows of the same
+                                       register and source (default source: the file name);
+                                       a file with any bad line is rejected whole
   audit verify                         walk the audit chain; exit 1 and name the first broken link
   keys list [--ring mina-ombud]        our signing keys: which signs, which are still published
   keys rotate [--ring mina-ombud]      a new key signs from now on; the old one stays published
@@ -125,7 +133,7 @@ function keyFileOf(args: string[]): { file: string; alg: RingAlg } {
 
 async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
-  switch (`${command ?? ''} ${['agency', 'audit', 'keys'].includes(command ?? '') ? (sub ?? '') : ''}`.trim()) {
+  switch (`${command ?? ''} ${['agency', 'audit', 'keys', 'registers'].includes(command ?? '') ? (sub ?? '') : ''}`.trim()) {
     case 'keys list': {
       for (const key of listKeyFile(keyFileOf(rest).file)) {
         const when = key.state === 'signing' ? `since ${key.createdAt ?? '(unknown)'}` : `retired ${key.retiredAt ?? '(unknown)'}, published until ${key.publishedUntil ?? '(no end set)'}`;
@@ -206,6 +214,20 @@ async function run(argv: string[]): Promise<number> {
       if (values['generate-client-secret']) out(`Client secret (shown only now): ${clientSecret}`);
       return 0;
     }
+    case 'registers import': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { source: { type: 'string' } } });
+      const [file] = positionals;
+      if (!file || positionals.length > 1) throw new UsageError('registers import needs exactly one file');
+      const batch = await fileRegisterAdapter(file, values.source)
+        .read()
+        .catch((err: unknown) => {
+          if (err instanceof RegisterInputError) throw err;
+          throw new UsageError(`Cannot read ${file}: ${(err as Error).message}`);
+        });
+      const result = await withDatabase((db) => applyRegisterBatch(db, batch));
+      for (const r of result.registers) out(`${r.register} register from ${result.source}: ${r.rows} rows (replacing ${r.replaced})`);
+      return 0;
+    }
     case 'audit verify': {
       const result = await withDatabase((db) => verifyAuditChain(db));
       if (result.ok) {
@@ -227,7 +249,7 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const KNOWN = [UsageError, ConfigError, PolicyLoadError, MigrationError, DataDirBusyError, AgencyInputError, KeyFileError];
+const KNOWN = [UsageError, ConfigError, PolicyLoadError, MigrationError, DataDirBusyError, AgencyInputError, KeyFileError, RegisterInputError];
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -55,6 +55,30 @@ export interface MandateScopesTable {
   max_amount: number | null;
 }
 
+export type RegisterName = 'population' | 'trustee' | 'company';
+export type RegisterKind = 'guardian' | 'trustee' | 'signatory';
+export type SigningRule = 'alone' | 'jointly';
+
+export interface RegisterEntriesTable {
+  id: string;
+  register: RegisterName;
+  source: string;
+  kind: RegisterKind;
+  representative_id: string;
+  represented_id: string;
+  scope: string[];
+  signing_rule: SigningRule | null;
+  valid_from: Date | null;
+  valid_to: Date | null;
+  imported_at: Date;
+}
+
+export interface MandateApprovalsTable {
+  mandate_id: string;
+  signatory_id: string;
+  approved_at: Date | null;
+}
+
 export interface SessionsTable {
   id_hash: string;
   party_id: string;
@@ -132,6 +156,8 @@ export interface DB {
   mandates: MandatesTable;
   mandate_agents: MandateAgentsTable;
   mandate_scopes: MandateScopesTable;
+  mandate_approvals: MandateApprovalsTable;
+  register_entries: RegisterEntriesTable;
   sessions: SessionsTable;
   oidc_flows: OidcFlowsTable;
   passkeys: PasskeysTable;

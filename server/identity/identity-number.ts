@@ -79,10 +79,15 @@ export function parsePersonNumber(input: string, today: Date = new Date()): Iden
     day = Number(short[3]);
     tail = short[5] as string;
     const thisYear = today.getUTCFullYear();
-    year = Math.floor(thisYear / 100) * 100 + yy;
-    const birthdayThisYear = Date.UTC(year, month - 1, day > 60 ? day - 60 : day);
-    if (birthdayThisYear > today.getTime()) year -= 100;
-    if (short[4] === '+') year -= 100;
+    if (short[4] === '+') {
+      // "+" is written from the calendar year a person turns 100, birthday or not.
+      year = Math.floor((thisYear - 100) / 100) * 100 + yy;
+      if (year > thisYear - 100) year -= 100;
+    } else {
+      year = Math.floor(thisYear / 100) * 100 + yy;
+      const birthdayThisYear = Date.UTC(year, month - 1, day > 60 ? day - 60 : day);
+      if (birthdayThisYear > today.getTime()) year -= 100;
+    }
   } else {
     throw new InvalidIdentityNumberError('A personal identity number has 10 or 12 digits, e.g. 19121212-1212.');
   }
@@ -131,9 +136,13 @@ export function birthDateOf(personNumber: string): Date {
   return new Date(Date.UTC(year, month - 1, rawDay > 60 ? rawDay - 60 : rawDay));
 }
 
+/** The instant the person turns 18 (midnight UTC of the 18th birthday). */
+export function adulthoodOf(personNumber: string): Date {
+  const birth = birthDateOf(personNumber);
+  return new Date(Date.UTC(birth.getUTCFullYear() + 18, birth.getUTCMonth(), birth.getUTCDate()));
+}
+
 /** Whether the person is under 18 at `at`. */
 export function isMinorAt(personNumber: string, at: Date): boolean {
-  const birth = birthDateOf(personNumber);
-  const eighteenth = Date.UTC(birth.getUTCFullYear() + 18, birth.getUTCMonth(), birth.getUTCDate());
-  return at.getTime() < eighteenth;
+  return at.getTime() < adulthoodOf(personNumber).getTime();
 }

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Queryable } from '../db/database.ts';
 import type { MandatesTable, RevokedRole } from '../db/schema.ts';
 
@@ -6,6 +6,11 @@ export interface ScopeRow {
   service: string;
   permission: string;
   maxAmount: number | null;
+}
+
+export interface ApprovalRow {
+  signatoryId: string;
+  approvedAt: Date | null;
 }
 
 export interface MandateRecord {
@@ -25,6 +30,8 @@ export interface MandateRecord {
   revokeReason: string | null;
   agentIds: string[];
   scopes: ScopeRow[];
+  /** Signatories whose approval an organisation's mandate needs; empty for other mandates. */
+  approvals: ApprovalRow[];
 }
 
 type MandateRow = Selectable<MandatesTable>;
@@ -32,7 +39,7 @@ type MandateRow = Selectable<MandatesTable>;
 async function hydrate(db: Queryable, rows: MandateRow[]): Promise<MandateRecord[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [agents, scopes] = await Promise.all([
+  const [agents, scopes, approvals] = await Promise.all([
     db.selectFrom('mandate_agents').select(['mandate_id', 'agent_id']).where('mandate_id', 'in', ids).execute(),
     db
       .selectFrom('mandate_scopes')
@@ -41,6 +48,7 @@ async function hydrate(db: Queryable, rows: MandateRow[]): Promise<MandateRecord
       .orderBy('service')
       .orderBy('permission')
       .execute(),
+    db.selectFrom('mandate_approvals').select(['mandate_id', 'signatory_id', 'approved_at']).where('mandate_id', 'in', ids).execute(),
   ]);
   return rows.map((r) => ({
     id: r.id,
@@ -61,10 +69,13 @@ async function hydrate(db: Queryable, rows: MandateRow[]): Promise<MandateRecord
     scopes: scopes
       .filter((s) => s.mandate_id === r.id)
       .map((s) => ({ service: s.service, permission: s.permission, maxAmount: s.max_amount })),
+    approvals: approvals
+      .filter((a) => a.mandate_id === r.id)
+      .map((a) => ({ signatoryId: a.signatory_id, approvedAt: a.approved_at })),
   }));
 }
 
-export async function insertMandate(trx: Queryable, m: MandateRecord): Promise<void> {
+export async function insertMandate(trx: Queryable, m: Omit<MandateRecord, 'approvals'> & Partial<Pick<MandateRecord, 'approvals'>>): Promise<void> {
   await trx
     .insertInto('mandates')
     .values({
@@ -92,6 +103,12 @@ export async function insertMandate(trx: Queryable, m: MandateRecord): Promise<v
     .insertInto('mandate_scopes')
     .values(m.scopes.map((s) => ({ mandate_id: m.id, service: s.service, permission: s.permission, max_amount: s.maxAmount })))
     .execute();
+  if (m.approvals && m.approvals.length > 0) {
+    await trx
+      .insertInto('mandate_approvals')
+      .values(m.approvals.map((a) => ({ mandate_id: m.id, signatory_id: a.signatoryId, approved_at: a.approvedAt })))
+      .execute();
+  }
 }
 
 export async function findMandate(db: Queryable, id: string, options: { lock?: boolean } = {}): Promise<MandateRecord | undefined> {
@@ -120,6 +137,56 @@ export async function listMandatesByAgent(db: Queryable, agentId: string): Promi
     .orderBy('mandates.created_at', 'desc')
     .execute();
   return hydrate(db, rows);
+}
+
+/** Mandates whose principal is one of `principalIds` (an organisation a signatory signs for). */
+export async function listMandatesOfPrincipals(db: Queryable, principalIds: readonly string[]): Promise<MandateRecord[]> {
+  if (principalIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('mandates')
+    .selectAll()
+    .where('principal_id', 'in', [...principalIds])
+    .orderBy('created_at', 'desc')
+    .execute();
+  return hydrate(db, rows);
+}
+
+/** Mandates an agent passed on to others. */
+export async function listMandatesDelegatedBy(db: Queryable, delegatorId: string): Promise<MandateRecord[]> {
+  const rows = await db
+    .selectFrom('mandates')
+    .selectAll()
+    .where('created_by', '=', delegatorId)
+    .where('parent_id', 'is not', null)
+    .orderBy('created_at', 'desc')
+    .execute();
+  return hydrate(db, rows);
+}
+
+/** Every mandate passed on, directly or further down, from `id`. */
+export async function findDescendants(db: Queryable, id: string): Promise<MandateRecord[]> {
+  const { rows } = await sql<{ id: string }>`
+    WITH RECURSIVE subtree AS (
+      SELECT id FROM mandates WHERE parent_id = ${id}
+      UNION
+      SELECT m.id FROM mandates m JOIN subtree t ON m.parent_id = t.id
+    )
+    SELECT id FROM subtree
+  `.execute(db);
+  return findMandatesByIds(db, rows.map((r) => r.id));
+}
+
+export async function recordApproval(trx: Queryable, mandateId: string, signatoryId: string, at: Date): Promise<void> {
+  await trx
+    .updateTable('mandate_approvals')
+    .set({ approved_at: at })
+    .where('mandate_id', '=', mandateId)
+    .where('signatory_id', '=', signatoryId)
+    .execute();
+}
+
+export async function markActive(trx: Queryable, id: string): Promise<void> {
+  await trx.updateTable('mandates').set({ state: 'active' }).where('id', '=', id).where('state', '=', 'pending').execute();
 }
 
 export async function markRevoked(

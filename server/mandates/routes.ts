@@ -6,7 +6,7 @@ import { idParam } from '../http/schemas.ts';
 import { requireSameOrigin, requireSession, requireStepUp, sessionOf } from '../identity/sessions.ts';
 import { findPartiesByIds } from '../parties/repository.ts';
 import { grantBody, listQuery, mandateList, mandateView, revokeBody } from './schema.ts';
-import { grantMandate, listMandates, readMandate, revokeMandate } from './service.ts';
+import { approveMandate, grantMandate, listMandates, readMandate, revokeMandate } from './service.ts';
 
 export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
   const { database, config, policies } = ctx;
@@ -30,7 +30,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
       const granter = (await findPartiesByIds(database.db, [session.partyId])).get(session.partyId);
       if (!granter) throw new Error('session party missing');
       koa.status = 201;
-      koa.body = await grantMandate(database, policies, granter, body);
+      koa.body = await grantMandate(database, policies, granter, body, { maxDelegationDepth: config.maxDelegationDepth });
     },
   );
 
@@ -38,7 +38,7 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
     {
       method: 'get',
       path: '/api/mandates',
-      summary: 'Mandates I gave (as=principal) or that name me (as=agent)',
+      summary: 'Mandates I gave (as=principal), that name me (as=agent), of organisations I sign for (as=signatory) or that I passed on (as=delegator)',
       tag: 'Mandates',
       security: 'session',
       query: listQuery,
@@ -99,6 +99,22 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
       const mandate = await readMandate(database, viewerId, params.id);
       const rows = await eventsAboutMandate(database.db, mandate.id, ACTIVITY_LIMIT);
       koa.body = { items: await viewAuditRows(database.db, rows, viewerId) };
+    },
+  );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/api/mandates/:id/approve',
+      summary: "Approve, as one of its joint signatories, an organisation's pending mandate; the last approval activates it",
+      tag: 'Mandates',
+      security: 'session',
+      params: idParam,
+      use: [sameOrigin, signedIn, stepUp],
+      responses: { 200: { description: 'The mandate as it now stands', schema: mandateView } },
+    },
+    async (koa, { params }) => {
+      koa.body = await approveMandate(database, sessionOf(koa).partyId, params.id);
     },
   );
 }

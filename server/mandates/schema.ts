@@ -24,7 +24,8 @@ export const grantBody = z
     validTo: isoDateTime,
     mode: z.enum(['several', 'joint']).default('several'),
     mayDelegate: z.boolean().default(false),
-    principal: partyRef.optional(),
+    principal: partyRef.optional().meta({ description: 'An organisation you sign for; leave out to grant for yourself' }),
+    parentId: z.uuid().optional().meta({ description: 'Pass on this mandate, which you hold as agent (same or narrower scopes and window)' }),
   })
   .refine((b) => !b.validFrom || b.validTo > b.validFrom, {
     message: 'validTo must be after validFrom.',
@@ -37,7 +38,12 @@ export type GrantInput = z.output<typeof grantBody>;
 
 export const revokeBody = z.strictObject({ reason: freeText(500).optional() }).meta({ id: 'RevokeRequest' });
 
-export const listQuery = z.strictObject({ as: z.enum(['principal', 'agent']).default('principal') });
+export const listQuery = z.strictObject({
+  as: z
+    .enum(['principal', 'agent', 'signatory', 'delegator'])
+    .default('principal')
+    .meta({ description: 'signatory: mandates of the organisations you sign for; delegator: mandates you passed on' }),
+});
 
 const partyView = z.object({
   type: z.enum(['person', 'organisation']),
@@ -68,6 +74,11 @@ export const mandateView = z
     revokedBy: partyView.optional(),
     revokedRole: z.string().optional(),
     revokeReason: z.string().optional(),
+    delegatedBy: partyView.optional().meta({ description: 'The agent who passed this mandate on' }),
+    approvals: z
+      .array(z.object({ signatory: partyView, approvedAt: z.string().optional() }))
+      .optional()
+      .meta({ description: "The signatories an organisation's mandate needs; it stays pending until all have approved" }),
   })
   .meta({ id: 'Mandate' });
 

@@ -4,16 +4,23 @@ import type { Database, Queryable } from '../db/database.ts';
 import type { RevokedRole } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import { UUID_PATTERN } from '../http/schemas.ts';
-import { ensureParty, findPartiesByIds, type Party } from '../parties/repository.ts';
+import { ensureParty, findPartiesByIds, findPartyByRef, type Party } from '../parties/repository.ts';
+import { disclosedName } from '../parties/view.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
 import type { GrantInput, MandateView, PartyView } from './schema.ts';
+import { findRepresentedBy, findSignatories } from '../registers/repository.ts';
 import {
+  findDescendants,
   findMandate,
   insertMandate,
   listMandatesByAgent,
   listMandatesByPrincipal,
+  listMandatesDelegatedBy,
+  listMandatesOfPrincipals,
   type MandateRecord,
+  markActive,
   markRevoked,
+  recordApproval,
   type ScopeRow,
 } from './repository.ts';
 
@@ -33,7 +40,8 @@ export function statusAt(m: Pick<MandateRecord, 'state' | 'validTo'>, at: Date):
 function partyView(party: Party | undefined, viewerId: string): PartyView {
   if (!party) return { type: 'person', id: 'unknown' };
   const view: PartyView = { type: party.kind, id: party.nationalId };
-  if (party.name && (!party.protectedIdentity || party.id === viewerId)) view.name = party.name;
+  const name = disclosedName(party, viewerId);
+  if (name) view.name = name;
   return view;
 }
 
@@ -52,7 +60,13 @@ function groupScopes(scopes: readonly ScopeRow[]): MandateView['scopes'] {
 }
 
 export async function viewMandates(db: Queryable, records: readonly MandateRecord[], viewerId: string): Promise<MandateView[]> {
-  const ids = records.flatMap((m) => [m.principalId, ...m.agentIds, ...(m.revokedBy ? [m.revokedBy] : [])]);
+  const ids = records.flatMap((m) => [
+    m.principalId,
+    m.createdBy,
+    ...m.agentIds,
+    ...(m.revokedBy ? [m.revokedBy] : []),
+    ...m.approvals.map((a) => a.signatoryId),
+  ]);
   const parties = await findPartiesByIds(db, ids);
   const now = new Date();
   return records.map((m) => {
@@ -73,6 +87,13 @@ export async function viewMandates(db: Queryable, records: readonly MandateRecor
     if (m.revokedBy) view.revokedBy = partyView(parties.get(m.revokedBy), viewerId);
     if (m.revokedRole) view.revokedRole = m.revokedRole;
     if (m.revokeReason) view.revokeReason = m.revokeReason;
+    if (m.parentId) view.delegatedBy = partyView(parties.get(m.createdBy), viewerId);
+    if (m.approvals.length > 0) {
+      view.approvals = m.approvals.map((a) => ({
+        signatory: partyView(parties.get(a.signatoryId), viewerId),
+        ...(a.approvedAt ? { approvedAt: a.approvedAt.toISOString() } : {}),
+      }));
+    }
     return view;
   });
 }
@@ -123,15 +144,102 @@ function scopeRows(policies: PolicyEngine, input: GrantInput): { rows: ScopeRow[
   return { rows, maxDays };
 }
 
+export interface GrantOptions {
+  /** How many times a mandate may be passed on; see `Config.maxDelegationDepth`. */
+  maxDelegationDepth?: number;
+}
+
+export const DEFAULT_MAX_DELEGATION_DEPTH = 2;
+
+/** The mandates above `parent`, parent's parent first; bounded so a damaged chain cannot loop. */
+async function ancestorsOf(db: Queryable, parent: MandateRecord): Promise<MandateRecord[]> {
+  const chain: MandateRecord[] = [];
+  for (let id = parent.parentId; id !== null && chain.length <= 10; ) {
+    const m = await findMandate(db, id);
+    if (!m) break;
+    chain.push(m);
+    id = m.parentId;
+  }
+  return chain;
+}
+
+/**
+ * A passed-on mandate never exceeds its parent (invariant 5): the parent must be in force and
+ * allow it, and the new scopes, money limits and window must lie inside the parent's.
+ */
+async function assertDelegable(
+  db: Queryable,
+  parent: MandateRecord,
+  rows: readonly ScopeRow[],
+  window: { validFrom: Date; validTo: Date },
+  maxDepth: number,
+  now: Date,
+): Promise<void> {
+  if (!parent.mayDelegate) throw new ApiError(400, 'delegation-not-allowed', 'This power of attorney may not be passed on.');
+  if (parent.mode === 'joint') {
+    throw new ApiError(400, 'delegation-not-allowed', 'A joint power of attorney cannot be passed on by one of its agents.');
+  }
+  const ancestors = await ancestorsOf(db, parent);
+  if ([parent, ...ancestors].some((m) => statusAt(m, now) !== 'active' || m.validFrom.getTime() > now.getTime())) {
+    throw new ApiError(400, 'parent-not-active', 'The power of attorney to pass on is not in force.');
+  }
+  if (ancestors.length + 1 > maxDepth) {
+    throw new ApiError(400, 'delegation-too-deep', `A power of attorney may be passed on at most ${maxDepth} time(s).`, { maxDelegationDepth: maxDepth });
+  }
+  for (const row of rows) {
+    const own = parent.scopes.find((p) => p.service === row.service && p.permission === row.permission);
+    if (!own) {
+      throw new ApiError(400, 'scope-exceeds-parent', `"${row.permission}" on ${row.service} is not in the power of attorney being passed on.`);
+    }
+    if (own.maxAmount !== null && (row.maxAmount === null || row.maxAmount > own.maxAmount)) {
+      throw new ApiError(400, 'constraint-exceeds-parent', `The money limit for "${row.permission}" may be at most ${own.maxAmount}.`, {
+        maxAmount: own.maxAmount,
+      });
+    }
+  }
+  if (window.validFrom.getTime() < parent.validFrom.getTime() || window.validTo.getTime() > parent.validTo.getTime()) {
+    throw new ApiError(400, 'window-exceeds-parent', 'The validity must lie inside that of the power of attorney being passed on.', {
+      parentValidFrom: parent.validFrom.toISOString(),
+      parentValidTo: parent.validTo.toISOString(),
+    });
+  }
+}
+
+interface Principalship {
+  principal: Party;
+  state: 'active' | 'pending';
+  approvals: MandateRecord['approvals'];
+}
+
+/**
+ * Whom the granter grants for: themselves, or an organisation they sign for. A signatory who
+ * signs alone makes it active at once; with joint signing it waits for every joint signatory.
+ */
+async function principalship(db: Queryable, granter: Party, ref: GrantInput['principal'], now: Date): Promise<Principalship> {
+  if (!ref || (ref.type === granter.kind && ref.id === granter.nationalId)) return { principal: granter, state: 'active', approvals: [] };
+  const organisation = ref.type === 'organisation' ? await findPartyByRef(db, ref) : undefined;
+  const signatories = organisation ? await findSignatories(db, organisation.id, now) : [];
+  const own = signatories.filter((s) => s.representativeId === granter.id);
+  if (!organisation || own.length === 0) {
+    throw new ApiError(403, 'not-a-signatory', 'You may grant only on your own behalf or for an organisation you sign for.');
+  }
+  if (own.some((s) => s.rule === 'alone')) return { principal: organisation, state: 'active', approvals: [] };
+  const required = [...new Set(signatories.filter((s) => s.rule === 'jointly').map((s) => s.representativeId))];
+  const approvals = required.map((id) => ({ signatoryId: id, approvedAt: id === granter.id ? now : null }));
+  return { principal: organisation, state: approvals.every((a) => a.approvedAt) ? 'active' : 'pending', approvals };
+}
+
+/**
+ * Grants a mandate: for oneself, for an organisation one signs for, or by passing on
+ * (`parentId`) a mandate one holds as agent. The mandate and its audit event commit together.
+ */
 export async function grantMandate(
   database: Database,
   policies: PolicyEngine,
   granter: Party,
   input: GrantInput,
+  options: GrantOptions = {},
 ): Promise<MandateView> {
-  if (input.principal && (input.principal.type !== granter.kind || input.principal.id !== granter.nationalId)) {
-    throw new ApiError(403, 'not-a-signatory', 'You may grant only on your own behalf.');
-  }
   const now = new Date();
   const validFrom = input.validFrom ?? now;
   if (validFrom.getTime() < now.getTime() - PAST_START_TOLERANCE_MS) {
@@ -150,25 +258,43 @@ export async function grantMandate(
   if (new Set(agentKeys).size !== agentKeys.length) {
     throw new ApiError(400, 'duplicate-agent', 'The same agent is named twice.');
   }
-  if (input.agents.some((a) => a.type === granter.kind && a.id === granter.nationalId)) {
-    throw new ApiError(400, 'agent-is-principal', 'You cannot give a power of attorney to yourself.');
-  }
   if (input.mode === 'joint' && input.agents.length < 2) {
     throw new ApiError(400, 'invalid-request', 'A joint power of attorney needs at least two agents.');
   }
+  if (input.parentId && input.principal) {
+    throw new ApiError(400, 'invalid-request', 'A power of attorney passed on keeps the principal of the one it comes from; leave out principal.');
+  }
 
   const record = await database.transaction(async (trx) => {
+    let grant: Principalship;
+    if (input.parentId) {
+      const parent = await findMandate(trx, input.parentId, { lock: true });
+      if (!parent || !parent.agentIds.includes(granter.id)) throw notFound();
+      await assertDelegable(trx, parent, rows, { validFrom, validTo: input.validTo }, options.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH, now);
+      const principal = (await findPartiesByIds(trx, [parent.principalId])).get(parent.principalId);
+      if (!principal) throw new Error('mandate principal missing');
+      grant = { principal, state: 'active', approvals: [] };
+    } else {
+      grant = await principalship(trx, granter, input.principal, now);
+    }
+    const { principal } = grant;
+    if (input.agents.some((a) => a.type === principal.kind && a.id === principal.nationalId)) {
+      throw new ApiError(400, 'agent-is-principal', 'A power of attorney cannot name its principal as agent.');
+    }
+    if (input.parentId && input.agents.some((a) => a.type === granter.kind && a.id === granter.nationalId)) {
+      throw new ApiError(400, 'duplicate-agent', 'You already hold the power of attorney you are passing on.');
+    }
     const agents: Party[] = [];
     for (const ref of input.agents) agents.push(await ensureParty(trx, ref));
     const m: MandateRecord = {
       id: randomUUID(),
-      principalId: granter.id,
+      principalId: principal.id,
       mode: input.mode,
       mayDelegate: input.mayDelegate,
       validFrom,
       validTo: input.validTo,
-      state: 'active',
-      parentId: null,
+      state: grant.state,
+      parentId: input.parentId ?? null,
       createdAt: now,
       createdBy: granter.id,
       revokedAt: null,
@@ -177,13 +303,14 @@ export async function grantMandate(
       revokeReason: null,
       agentIds: agents.map((a) => a.id),
       scopes: rows,
+      approvals: grant.approvals,
     };
     await insertMandate(trx, m);
     await appendAudit(trx, [
       {
-        action: 'mandate.granted',
+        action: input.parentId ? 'mandate.delegated' : 'mandate.granted',
         actor: { type: 'person', partyId: granter.id },
-        partyIds: [granter.id, ...m.agentIds],
+        partyIds: [...new Set([principal.id, granter.id, ...m.agentIds, ...m.approvals.map((a) => a.signatoryId)])],
         mandateId: m.id,
         at: now,
         data: {
@@ -192,6 +319,9 @@ export async function grantMandate(
           validTo: m.validTo.toISOString(),
           mode: m.mode,
           mayDelegate: m.mayDelegate,
+          status: m.state,
+          ...(m.parentId ? { parentId: m.parentId } : {}),
+          ...(principal.id !== granter.id ? { principalId: principal.id } : {}),
         },
       },
     ]);
@@ -200,16 +330,73 @@ export async function grantMandate(
   return (await viewMandates(database.db, [record], granter.id))[0] as MandateView;
 }
 
-export async function listMandates(database: Database, viewerId: string, as: 'principal' | 'agent'): Promise<MandateView[]> {
-  const records =
-    as === 'principal'
-      ? await listMandatesByPrincipal(database.db, viewerId)
-      : await listMandatesByAgent(database.db, viewerId);
-  return viewMandates(database.db, records, viewerId);
+/**
+ * A required signatory approves an organisation's pending mandate; the last approval makes it
+ * active. Idempotent; anyone else is answered as if the mandate did not exist.
+ */
+export async function approveMandate(database: Database, actorId: string, id: string): Promise<MandateView> {
+  if (!UUID_PATTERN.test(id)) throw notFound();
+  const record = await database.transaction(async (trx) => {
+    const m = await findMandate(trx, id, { lock: true });
+    const mine = m?.approvals.find((a) => a.signatoryId === actorId);
+    if (!m || !mine) throw notFound();
+    if (mine.approvedAt || m.state !== 'pending') return m;
+    const now = new Date();
+    await recordApproval(trx, m.id, actorId, now);
+    const approvals = m.approvals.map((a) => (a.signatoryId === actorId ? { ...a, approvedAt: now } : a));
+    const complete = approvals.every((a) => a.approvedAt);
+    if (complete) await markActive(trx, m.id);
+    await appendAudit(trx, [
+      {
+        action: complete ? 'mandate.activated' : 'mandate.approved',
+        actor: { type: 'person', partyId: actorId },
+        partyIds: [...new Set([m.principalId, ...m.agentIds, ...approvals.map((a) => a.signatoryId)])],
+        mandateId: m.id,
+        at: now,
+        data: { approved: approvals.filter((a) => a.approvedAt).length, required: approvals.length, principalId: m.principalId },
+      },
+    ]);
+    return { ...m, approvals, state: complete ? ('active' as const) : m.state };
+  });
+  return (await viewMandates(database.db, [record], actorId))[0] as MandateView;
 }
 
-function involves(m: MandateRecord, partyId: string): boolean {
-  return m.principalId === partyId || m.agentIds.includes(partyId);
+export type ListRole = 'principal' | 'agent' | 'signatory' | 'delegator';
+
+export async function listMandates(database: Database, viewerId: string, as: ListRole): Promise<MandateView[]> {
+  const db = database.db;
+  let records: MandateRecord[];
+  switch (as) {
+    case 'principal':
+      records = await listMandatesByPrincipal(db, viewerId);
+      break;
+    case 'agent':
+      records = await listMandatesByAgent(db, viewerId);
+      break;
+    case 'signatory': {
+      const organisations = await findRepresentedBy(db, viewerId, new Date(), 'signatory');
+      records = await listMandatesOfPrincipals(db, [...new Set(organisations.map((o) => o.representedId))]);
+      break;
+    }
+    case 'delegator':
+      records = await listMandatesDelegatedBy(db, viewerId);
+      break;
+  }
+  return viewMandates(db, records, viewerId);
+}
+
+/**
+ * How the party stands to the mandate, if at all: its principal (or a signatory of the
+ * organisation that is), an agent, the agent who passed it on, or a signatory asked to approve.
+ */
+async function relationTo(db: Queryable, m: MandateRecord, partyId: string): Promise<RevokedRole | 'approver' | undefined> {
+  if (m.principalId === partyId) return 'principal';
+  if (m.agentIds.includes(partyId)) return 'agent';
+  if (m.parentId !== null && m.createdBy === partyId) return 'delegator';
+  const signs = await findRepresentedBy(db, partyId, new Date(), 'signatory');
+  if (signs.some((s) => s.representedId === m.principalId)) return 'principal';
+  if (m.approvals.some((a) => a.signatoryId === partyId)) return 'approver';
+  return undefined;
 }
 
 const notFound = () => new ApiError(404, 'not-found', 'There is no such power of attorney.');
@@ -218,13 +405,14 @@ const notFound = () => new ApiError(404, 'not-found', 'There is no such power of
 export async function readMandate(database: Database, viewerId: string, id: string): Promise<MandateView> {
   if (!UUID_PATTERN.test(id)) throw notFound();
   const m = await findMandate(database.db, id);
-  if (!m || !involves(m, viewerId)) throw notFound();
+  if (!m || !(await relationTo(database.db, m, viewerId))) throw notFound();
   return (await viewMandates(database.db, [m], viewerId))[0] as MandateView;
 }
 
 /**
- * The principal revokes, an agent returns. Idempotent: a mandate that has already ended
- * is answered as it stands and nothing new is recorded.
+ * The principal (or a signatory of an organisation principal) revokes, an agent returns, the
+ * agent who passed it on takes it back. Everything passed on from it ends in the same
+ * transaction. Idempotent: a mandate that has already ended is answered as it stands.
  */
 export async function revokeMandate(
   database: Database,
@@ -235,21 +423,33 @@ export async function revokeMandate(
   if (!UUID_PATTERN.test(id)) throw notFound();
   const record = await database.transaction(async (trx) => {
     const m = await findMandate(trx, id, { lock: true });
-    if (!m || !involves(m, actorId)) throw notFound();
+    const relation = m ? await relationTo(trx, m, actorId) : undefined;
+    if (!m || !relation) throw notFound();
     const now = new Date();
     if (m.state === 'revoked' || statusAt(m, now) === 'expired') return m;
-    const role: RevokedRole = m.principalId === actorId ? 'principal' : 'agent';
+    // A signatory asked to approve may decline by revoking; it is the organisation's refusal.
+    const role: RevokedRole = relation === 'approver' ? 'principal' : relation;
     const revocation = { at: now, by: actorId, role, reason: reason?.length ? reason : null };
     await markRevoked(trx, m.id, revocation);
+    const subtree = (await findDescendants(trx, m.id)).filter((d) => d.state !== 'revoked');
+    for (const d of subtree) await markRevoked(trx, d.id, { ...revocation, reason: null });
     await appendAudit(trx, [
       {
-        action: role === 'principal' ? 'mandate.revoked' : 'mandate.returned',
+        action: role === 'agent' ? 'mandate.returned' : 'mandate.revoked',
         actor: { type: 'person', partyId: actorId },
-        partyIds: [m.principalId, ...m.agentIds],
+        partyIds: [...new Set([m.principalId, ...m.agentIds, m.createdBy])],
         mandateId: m.id,
         at: now,
-        data: reason ? { reason } : {},
+        data: { ...(reason ? { reason } : {}), ...(subtree.length > 0 ? { endedWithIt: subtree.length } : {}) },
       },
+      ...subtree.map((d) => ({
+        action: 'mandate.revoked',
+        actor: { type: 'person' as const, partyId: actorId },
+        partyIds: [...new Set([d.principalId, ...d.agentIds, d.createdBy])],
+        mandateId: d.id,
+        at: now,
+        data: { cause: 'parent-ended', parentId: m.id },
+      })),
     ]);
     return { ...m, state: 'revoked' as const, revokedAt: now, revokedBy: actorId, revokedRole: role, revokeReason: revocation.reason };
   });

@@ -396,6 +396,7 @@ export async function readMandate(
     : [];
   const parties = await findPartiesByIds(db, [
     ...[m, ...children].flatMap((r) => [r.principalId, ...r.agentIds, r.createdBy, ...(r.revokedBy ? [r.revokedBy] : [])]),
+    ...m.approvals.map((a) => a.signatoryId),
   ]);
   const involved = [m.principalId, ...m.agentIds, m.createdBy].map((p) => parties.get(p)).map((p) => (p ? refOf(p) : undefined));
   // Someone else's mandate is answered like a missing one.

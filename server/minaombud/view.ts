@@ -1,5 +1,6 @@
 import type { MandateRecord, ScopeRow } from '../mandates/repository.ts';
 import type { Party } from '../parties/repository.ts';
+import { disclosedName } from '../parties/view.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
 import { type PermissionCodes, templateId } from './codes.ts';
 import type { Aterkallad, Fullmakt, FullmaktListItem, NamnIdentitet } from './schema.ts';
@@ -51,7 +52,8 @@ export function identityType(party: Pick<Party, 'kind' | 'nationalId'>): 'pnr' |
 export function namnIdentitet(party: Party | undefined): NamnIdentitet {
   if (!party) throw new Error('a mandate names a party that does not exist');
   const base: NamnIdentitet = { id: party.nationalId, typ: identityType(party) };
-  const name = party.protectedIdentity ? null : party.name?.trim();
+  // Everything here goes to an agency, never to the person themselves.
+  const name = disclosedName(party, undefined)?.trim();
   if (!name) return base;
   if (party.kind === 'organisation') return { ...base, namn: name };
   const cut = name.lastIndexOf(' ');
@@ -156,10 +158,12 @@ export function fullmakt(
     const coded = ctx.codes.codeOf(s.service, s.permission);
     return coded ? [{ kod: coded.code, rubrik: clip(coded.permission.name.sv, 100), beskrivning: clip(coded.permission.description.sv, 500) }] : [];
   });
-  // The person who granted it signed it: for themselves, or as a signatory of the organisation.
+  // The person who granted it signed it: for themselves, or as a signatory of the organisation;
+  // where the organisation's signatories sign jointly, every one of them who approved.
+  const signatories = m.approvals.length > 0 ? m.approvals.map((a) => ctx.parties.get(a.signatoryId)) : [creator];
   const signatar =
     principal?.kind === 'organisation' && creator?.kind === 'person' && creator.id !== principal.id
-      ? { juridiskSignatar: { juridiskPerson: namnIdentitet(principal), foretradare: [namnIdentitet(creator)] } }
+      ? { juridiskSignatar: { juridiskPerson: namnIdentitet(principal), foretradare: signatories.map((p) => namnIdentitet(p)) } }
       : { fysiskPerson: namnIdentitet(creator) };
   return {
     id: m.id,

@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAgency } from '../../server/agencies/service.ts';
 import { verifyAuditChain } from '../../server/audit/service.ts';
 import { projectRoot } from '../../server/config.ts';
-import { insertMandate } from '../../server/mandates/repository.ts';
 import { ensureParty } from '../../server/parties/repository.ts';
+import { importRegister, signatory } from '../support/registers.ts';
 import { ENGINES, inDays, person, startServer, type TestServer } from '../support/server.ts';
 
 // The package is CommonJS; its default import is the function itself.
@@ -228,44 +228,25 @@ describe.each(ENGINES)('Mina ombud compatible API on %s', (engine) => {
     expect(benefits.status).toBe(201);
     ids.benefits = benefits.body.id;
 
-    // Organisations granting as principals and passing a mandate on have no HTTP path in this
-    // version of the core; they are stored the way those flows store them.
-    const parties = new Map<string, string>();
-    for (const [id, type] of names) parties.set(id, (await ensureParty(db, { type, id })).id);
-    const now = new Date();
-    const base = {
-      mode: 'several' as const,
-      validFrom: now,
-      validTo: new Date(Date.now() + 200 * 86_400_000),
-      state: 'active' as const,
-      createdAt: now,
-      revokedAt: null,
-      revokedBy: null,
-      revokedRole: null,
-      revokeReason: null,
-    };
-    ids.org = randomUUID();
-    await insertMandate(db, {
-      ...base,
-      id: ids.org,
-      principalId: parties.get(STORA_ENSO) as string,
-      createdBy: parties.get(NINA) as string,
-      mayDelegate: false,
-      parentId: null,
-      agentIds: [parties.get(HAVARE) as string],
-      scopes: [{ service: 'skatteverket.income-tax', permission: 'submit-return', maxAmount: null }],
+    // Nina signs alone for Stora Enso and grants for it; Test Persson passes part of her tax mandate on.
+    await importRegister(server, [signatory(NINA, STORA_ENSO, 'alone')]);
+    const org = await nina.post('/api/mandates', {
+      principal: { type: 'organisation', id: STORA_ENSO },
+      agents: [person(HAVARE)],
+      scopes: [{ service: 'skatteverket.income-tax', permissions: ['submit-return'] }],
+      validTo: inDays(200),
     });
-    ids.passedOn = randomUUID();
-    await insertMandate(db, {
-      ...base,
-      id: ids.passedOn,
-      principalId: parties.get(NINA) as string,
-      createdBy: parties.get(HAVARE) as string,
-      mayDelegate: false,
-      parentId: ids.tax as string,
-      agentIds: [parties.get(BERI) as string],
-      scopes: [{ service: 'skatteverket.income-tax', permission: 'view-return', maxAmount: null }],
+    expect(org.status).toBe(201);
+    ids.org = org.body.id;
+    const havare = await server.signIn(HAVARE);
+    const passedOn = await havare.post('/api/mandates', {
+      parentId: ids.tax,
+      agents: [person(BERI)],
+      scopes: [{ service: 'skatteverket.income-tax', permissions: ['view-return'] }],
+      validTo: inDays(200),
     });
+    expect(passedOn.status).toBe(201);
+    ids.passedOn = passedOn.body.id;
   });
 
   afterAll(async () => {

@@ -30,13 +30,14 @@ describe.each(ENGINES)('operations on %s', (engine) => {
   it('publishes OpenAPI 3.1 generated from the request schemas', async () => {
     const { body } = await server.anonymous().get('/openapi.json');
     expect(body.openapi).toBe('3.1.0');
-    for (const p of ['/api/mandates', '/api/mandates/{id}', '/api/mandates/{id}/revoke', '/api/v1/checks', '/api/v1/representations', '/oauth/token', '/api/audit', '/api/services']) {
+    for (const p of ['/api/mandates', '/api/mandates/{id}', '/api/mandates/{id}/revoke', '/api/mandates/{id}/approve', '/api/v1/checks', '/api/v1/representations', '/oauth/token', '/api/audit', '/api/services']) {
       expect(Object.keys(body.paths)).toContain(p);
     }
     const checkSchema = body.components.schemas.CheckRequest;
     expect(checkSchema.required).toEqual(expect.arrayContaining(['agent', 'principal', 'service', 'permission']));
     expect(checkSchema.additionalProperties).toBe(false);
     expect(body.paths['/oauth/token'].post.requestBody.content).toHaveProperty(['application/x-www-form-urlencoded']);
+    expect(body.components.schemas.GrantRequest.properties).toHaveProperty('parentId');
   });
 
   it('sends strict security headers and keeps personal answers out of caches', async () => {
@@ -55,7 +56,7 @@ describe.each(ENGINES)('operations on %s', (engine) => {
     const { body } = await server.anonymous().get('/api/services');
     expect(body).toHaveLength(4);
     const bank = body.find((s: { id: string }) => s.id === 'exempelbanken.accounts');
-    expect(bank).toMatchObject({ agency: 'exempelbanken', maxValidityDays: 1095, acceptedBases: ['mandate', 'signatory'] });
+    expect(bank).toMatchObject({ agency: 'exempelbanken', maxValidityDays: 1095, acceptedBases: ['mandate', 'signatory', 'trustee'] });
     expect(bank.permissions.find((p: { code: string }) => p.code === 'pay').name).toEqual({ sv: 'Betala räkningar', en: 'Pay bills' });
   });
 });

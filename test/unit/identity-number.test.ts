@@ -43,6 +43,8 @@ describe('personal identity numbers', () => {
   it('puts a two-digit year in the latest century that is not in the future, and one earlier with +', () => {
     expect(parsePersonNumber('400321-2380', TODAY).value).toBe('194003212380');
     expect(parsePersonNumber('400321+2380', TODAY).value).toBe('184003212380');
+    // "+" from the calendar year of the 100th birthday, even before the birthday itself.
+    expect(parsePersonNumber('261231+0009', TODAY).value).toBe('192612310009');
     expect(parsePersonNumber('150322-2463', TODAY).value).toBe('201503222463');
   });
 
