@@ -9,10 +9,14 @@ import { errorHandler } from './http/errors.ts';
 import { requestLog } from './http/request-log.ts';
 import { noStore, securityHeaders } from './http/security-headers.ts';
 import { identityRoutes } from './identity/routes.ts';
+import { invalidationRoutes } from './invalidations/routes.ts';
 import { mandateRoutes } from './mandates/routes.ts';
 import { dfmErrors } from './minaombud/errors.ts';
 import { DFM_PREFIX, minaOmbudRoutes } from './minaombud/routes.ts';
+import { devMailboxRoutes } from './notifications/routes.ts';
+import { officialRoutes } from './officials/routes.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { requestRoutes } from './requests/routes.ts';
 import { webApp } from './web.ts';
 
 /** Middleware order and routers; nothing else. */
@@ -26,6 +30,10 @@ export function createApp(ctx: AppContext): Koa {
   auditRoutes(api, ctx);
   opsRoutes(api, ctx);
   minaOmbudRoutes(api, ctx);
+  requestRoutes(api, ctx);
+  officialRoutes(api, ctx);
+  invalidationRoutes(api, ctx);
+  devMailboxRoutes(api, ctx);
 
   app.use(requestLog(ctx.logger, ctx.metrics));
   app.use(errorHandler(ctx.logger));

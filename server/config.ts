@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { InvalidIdentityNumberError, parsePersonNumber } from './identity/identity-number.ts';
 
 /** Finds the project root (the folder holding package.json) from this file, built or not. */
 function findProjectRoot(): string {
@@ -43,6 +44,14 @@ const envSchema = z.object({
   BODY_LIMIT_KB: z.coerce.number().int().min(1).max(1024).default(64),
   DEMO_DATA: z.enum(['true', 'false']).optional(),
   MAX_DELEGATION_DEPTH: z.coerce.number().int().min(0).max(10).default(2),
+  OFFICIALS: z.string().max(100_000).optional(),
+  REQUESTS_MAX_OPEN: z.coerce.number().int().min(1).max(1000).default(5),
+  REQUESTS_DECLINES_BEFORE_LOCKOUT: z.coerce.number().int().min(1).max(100).default(3),
+  REQUESTS_LOCKOUT_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  NOTIFY_WEBHOOK_URL: z.url().optional(),
+  NOTIFY_POLL_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  NOTIFY_RETRY_BASE_SECONDS: z.coerce.number().min(0.01).max(86_400).default(30),
 });
 
 export interface Config {
@@ -76,6 +85,19 @@ export interface Config {
   secureCookies: boolean;
   /** How many times a mandate may be passed on (0: never, whatever `mayDelegate` says). */
   maxDelegationDepth: number;
+  /** Normalised personal numbers of the people who may register mandates as officials. */
+  officials: readonly string[];
+  requests: { maxOpen: number; declinesBeforeLockout: number; lockoutDays: number };
+  notifications: {
+    /** `webhook` posts each notification to `webhookUrl`; `dev` logs it and shows it at /dev/mailbox. */
+    adapter: 'dev' | 'webhook';
+    webhookUrl: string | undefined;
+    pollMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+  };
+  /** The development mailbox page; never in production. */
+  devMailbox: boolean;
 }
 
 export interface OidcConfig {
@@ -130,6 +152,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+
+  const officials: string[] = [];
+  for (const raw of (e.OFFICIALS ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    try {
+      officials.push(parsePersonNumber(raw).value);
+    } catch (err) {
+      if (!(err instanceof InvalidIdentityNumberError)) throw err;
+      throw new ConfigError(`Invalid configuration:\n  OFFICIALS: "${raw}" is not a valid personal identity number`);
+    }
+  }
 
   if (production) {
     const missing: string[] = [];
@@ -186,5 +218,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoData: !production && e.DEMO_DATA !== 'false',
     secureCookies: production,
     maxDelegationDepth: e.MAX_DELEGATION_DEPTH,
+    officials: Object.freeze([...new Set(officials)]),
+    requests: {
+      maxOpen: e.REQUESTS_MAX_OPEN,
+      declinesBeforeLockout: e.REQUESTS_DECLINES_BEFORE_LOCKOUT,
+      lockoutDays: e.REQUESTS_LOCKOUT_DAYS,
+    },
+    notifications: {
+      adapter: e.NOTIFY_WEBHOOK_URL ? ('webhook' as const) : ('dev' as const),
+      webhookUrl: e.NOTIFY_WEBHOOK_URL,
+      pollMs: Math.round(e.NOTIFY_POLL_SECONDS * 1000),
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      retryBaseMs: Math.round(e.NOTIFY_RETRY_BASE_SECONDS * 1000),
+    },
+    devMailbox: !production,
   });
 }

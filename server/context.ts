@@ -6,12 +6,15 @@ import { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { KeyRing } from './identity/keys.ts';
 import { createLogger } from './logger.ts';
+import { adapterFor } from './notifications/adapters.ts';
+import { NotificationWorker } from './notifications/worker.ts';
 import { PolicyEngine } from './policy/engine.ts';
 
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   checksTotal: Counter<'decision'>;
+  notificationsTotal: Counter<'outcome'>;
   signInRefused: Counter<'kind'>;
 }
 
@@ -26,6 +29,8 @@ export interface AppContext {
   minaOmbudKeys?: KeyRing;
   metrics: Metrics;
   checkLog: CheckLog;
+  /** Delivers the notification outbox; `main` starts and stops it, tests drive it by hand. */
+  notifications: NotificationWorker;
 }
 
 function createMetrics(): Metrics {
@@ -44,6 +49,12 @@ function createMetrics(): Metrics {
       name: 'ombud_checks_total',
       help: 'Checks answered, by decision',
       labelNames: ['decision'],
+      registers: [registry],
+    }),
+    notificationsTotal: new Counter({
+      name: 'ombud_notifications_total',
+      help: 'Notification delivery attempts, by outcome (delivered, retry, failed)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     signInRefused: new Counter({
@@ -81,6 +92,7 @@ export async function createContext(config: Config, options: { database?: Databa
             alg: 'RS256',
           })
         : undefined;
+    const metrics = createMetrics();
     return {
       config,
       logger,
@@ -88,8 +100,9 @@ export async function createContext(config: Config, options: { database?: Databa
       policies,
       keys,
       ...(minaOmbudKeys ? { minaOmbudKeys } : {}),
-      metrics: createMetrics(),
+      metrics,
       checkLog: new CheckLog(database),
+      notifications: new NotificationWorker(database, adapterFor(config, logger), logger, config.notifications, metrics.notificationsTotal),
     };
   } catch (err) {
     if (!options.database) await database.close();

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const server = createServer(createApp(ctx).callback());
   server.listen(config.port, config.host);
   await once(server, 'listening');
+  ctx.notifications.start();
   logger.info(
     { url: config.publicUrl, mode: config.mode, database: ctx.database.engine, services: ctx.policies.services().length },
     'Ombud is listening',
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     force.unref();
     await once(server, 'close').catch(() => undefined);
+    await ctx.notifications.stop();
     await ctx.database.close();
     process.exit(0);
   };

@@ -7,6 +7,7 @@ import type { RegisterKind } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AgencyPrincipal } from '../identity/agency-tokens.ts';
 import { isMinorAt } from '../identity/identity-number.ts';
+import { invalidatedForService } from '../invalidations/repository.ts';
 import type { KeyRing } from '../identity/keys.ts';
 import { ASSURANCE } from '../identity/sessions.ts';
 import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/repository.ts';
@@ -206,6 +207,13 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
     const registerKinds = (deps.policies.service(input.service)?.acceptedBases ?? []).filter((b): b is RegisterKind => b !== 'mandate');
     const found = await findCandidates(db, { principalId: principal.id, agentId: agent.id, service: input.service, permission: input.permission, registerKinds });
     firstMandateId = found.mandates[0]?.id;
+    // A mandate an agency declared invalid for this service is no basis, nor is anything passed on from it.
+    const invalidated = await invalidatedForService(
+      db,
+      [...found.mandates, ...found.organisationLinks].flatMap((m) => [m.id, ...m.ancestors.map((a) => a.id)]),
+      input.service,
+    );
+    const isInvalidated = (m: Candidate) => [m, ...m.ancestors].some((l) => invalidated.has(l.id));
     const coAgentIds = new Set<string>();
     for (const ref of input.coAgents ?? []) {
       const co = await findPartyByRef(db, ref);
@@ -216,8 +224,13 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
       found.organisationLinks.map((l) => l.principalId),
     );
     const asked: Asked = { deps, input, agent, principal, at };
-    const verdicts = [
-      ...found.mandates.map((m) => judgeMandate(asked, m, found.organisationLinks, firms, coAgentIds)),
+    const links = found.organisationLinks.filter((l) => !isInvalidated(l));
+    const verdicts: Verdict[] = [
+      ...found.mandates.map((m) =>
+        isInvalidated(m)
+          ? { permit: false as const, reasons: [{ code: 'invalidated-by-agency', mandateId: m.id }] }
+          : judgeMandate(asked, m, links, firms, coAgentIds),
+      ),
       ...found.registers.map((r) => judgeRegister(asked, r)),
     ];
     for (const v of verdicts) {
@@ -291,7 +304,13 @@ export async function representations(
   const agent = await findPartyByRef(db, agentRef);
   if (!agent) return [];
   const now = new Date();
-  const [scopes, registered] = await Promise.all([activeScopesForAgent(db, agent.id, serviceId, now), findRepresentedBy(db, agent.id, now)]);
+  const [active, registered] = await Promise.all([activeScopesForAgent(db, agent.id, serviceId, now), findRepresentedBy(db, agent.id, now)]);
+  const invalidated = await invalidatedForService(
+    db,
+    active.map((s) => s.mandateId),
+    serviceId,
+  );
+  const scopes = active.filter((s) => !invalidated.has(s.mandateId));
   const principals = await findPartiesByIds(db, [...scopes.map((s) => s.principalId), ...registered.map((r) => r.representedId)]);
   const byPrincipal = new Map<string, Representation>();
   const entryOf = (party: Party) => {

@@ -11,6 +11,7 @@ import { MigrationError, migrate } from '../db/migrate.ts';
 import { DEMO_AGENCY_ID, DEMO_AGENCY_KEY_FILE, DEMO_PEOPLE } from '../demo.ts';
 import { generateClientSecret } from '../identity/client-secret.ts';
 import { KeyFileError, listKeyFile, type RingAlg, rotateKeyFile } from '../identity/keys.ts';
+import { countByState, requeueFailed } from '../notifications/repository.ts';
 import { PolicyEngine, PolicyLoadError } from '../policy/engine.ts';
 import { RegisterInputError } from '../registers/adapter.ts';
 import { fileRegisterAdapter } from '../registers/file-import.ts';
@@ -33,6 +34,8 @@ const USAGE = `Usage: npm run admin -- <command> [options]
                                        register and source (default source: the file name);
                                        a file with any bad line is rejected whole
   audit verify                         walk the audit chain; exit 1 and name the first broken link
+  notifications status                 count the outbox by state (pending, sent, failed)
+  notifications retry-failed           give notifications that were given up a fresh set of attempts
   keys list [--ring mina-ombud]        our signing keys: which signs, which are still published
   keys rotate [--ring mina-ombud]      a new key signs from now on; the old one stays published
                                        until what it signed has expired; a running server picks
@@ -133,7 +136,7 @@ function keyFileOf(args: string[]): { file: string; alg: RingAlg } {
 
 async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
-  switch (`${command ?? ''} ${['agency', 'audit', 'keys', 'registers'].includes(command ?? '') ? (sub ?? '') : ''}`.trim()) {
+  switch (`${command ?? ''} ${['agency', 'audit', 'keys', 'registers', 'notifications'].includes(command ?? '') ? (sub ?? '') : ''}`.trim()) {
     case 'keys list': {
       for (const key of listKeyFile(keyFileOf(rest).file)) {
         const when = key.state === 'signing' ? `since ${key.createdAt ?? '(unknown)'}` : `retired ${key.retiredAt ?? '(unknown)'}, published until ${key.publishedUntil ?? '(no end set)'}`;
@@ -237,6 +240,16 @@ async function run(argv: string[]): Promise<number> {
       out(`Audit chain BROKEN at event #${result.brokenAt.seq}${result.brokenAt.id ? ` (${result.brokenAt.id})` : ''}: ${result.problem}`);
       out(`${result.events} events before it verify.`);
       return 1;
+    }
+    case 'notifications status': {
+      const counts = await withDatabase((db) => countByState(db.db));
+      out(`Notifications: ${counts.pending} pending, ${counts.sent} sent, ${counts.failed} failed`);
+      return 0;
+    }
+    case 'notifications retry-failed': {
+      const requeued = await withDatabase((db) => requeueFailed(db.db, new Date()));
+      out(`${requeued} notification(s) queued again; the server's worker delivers them.`);
+      return 0;
     }
     case 'demo-assertion':
       out(await demoAssertion());

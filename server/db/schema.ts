@@ -150,6 +150,56 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface MandateRequestsTable {
+  id: string;
+  requester_id: string;
+  principal_id: string;
+  scopes: ColumnType<unknown, string, never>;
+  valid_from: Date | null;
+  valid_to: Date;
+  may_delegate: boolean;
+  message: string | null;
+  state: 'open' | 'approved' | 'declined' | 'withdrawn';
+  created_at: Date;
+  expires_at: Date;
+  decided_at: Date | null;
+  decline_reason: string | null;
+  mandate_id: string | null;
+}
+
+export interface MandateRegistrationsTable {
+  mandate_id: string;
+  official_id: string;
+  reason: string;
+  document_reference: string;
+  registered_at: Date;
+}
+
+export interface MandateInvalidationsTable {
+  mandate_id: string;
+  service: string;
+  agency_id: string;
+  reason: string;
+  invalidated_at: Date;
+}
+
+export interface NotificationsTable {
+  id: string;
+  recipient_id: string;
+  channel: 'digital' | 'letter';
+  kind: string;
+  data: ColumnType<unknown, string, never>;
+  dedupe_key: string | null;
+  created_at: Date;
+  state: 'pending' | 'sent' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Date;
+  claimed_until: Date | null;
+  claim_token: string | null;
+  sent_at: Date | null;
+  last_error: string | null;
+}
+
 export interface DB {
   parties: PartiesTable;
   agencies: AgenciesTable;
@@ -165,4 +215,8 @@ export interface DB {
   used_assertions: UsedAssertionsTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  mandate_requests: MandateRequestsTable;
+  mandate_registrations: MandateRegistrationsTable;
+  mandate_invalidations: MandateInvalidationsTable;
+  notifications: NotificationsTable;
 }

@@ -39,7 +39,14 @@ export type ErrorCode =
   | 'invalid-scope'
   | 'unsupported-grant-type'
   | 'unavailable'
-  | 'internal';
+  | 'internal'
+  | 'request-not-open'
+  | 'request-already-open'
+  | 'too-many-open-requests'
+  | 'requests-locked-out'
+  | 'approval-exceeds-request'
+  | 'not-an-official'
+  | 'official-is-party';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -47,8 +54,10 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not found',
   405: 'Method not allowed',
+  409: 'Conflict',
   413: 'Payload too large',
   415: 'Unsupported media type',
+  429: 'Too many requests',
   500: 'Internal server error',
   503: 'Service unavailable',
 };

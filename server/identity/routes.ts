@@ -469,7 +469,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
       koa.body = {
         party: { type: 'person', id: party.nationalId },
         name: party.name,
-        roles: ['principal', 'agent'],
+        roles: config.officials.includes(party.nationalId) ? ['principal', 'agent', 'official'] : ['principal', 'agent'],
         assurance: assuranceName(session.assurance),
         signInMethod: session.method,
         strongSignInAt: session.strongAt ? session.strongAt.toISOString() : null,

@@ -79,6 +79,10 @@ export const mandateView = z
       .array(z.object({ signatory: partyView, approvedAt: z.string().optional() }))
       .optional()
       .meta({ description: "The signatories an organisation's mandate needs; it stays pending until all have approved" }),
+    registeredBy: z
+      .object({ role: z.literal('official'), reason: z.string(), documentReference: z.string(), at: z.string() })
+      .optional()
+      .meta({ description: 'Present when an official registered the mandate for the principal' }),
   })
   .meta({ id: 'Mandate' });
 

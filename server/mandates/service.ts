@@ -7,6 +7,8 @@ import { UUID_PATTERN } from '../http/schemas.ts';
 import { ensureParty, findPartiesByIds, findPartyByRef, type Party } from '../parties/repository.ts';
 import { disclosedName } from '../parties/view.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
+import { notify, servicesOf } from '../notifications/service.ts';
+import { findRegistrations, insertRegistration } from '../officials/repository.ts';
 import type { GrantInput, MandateView, PartyView } from './schema.ts';
 import { findRepresentedBy, findSignatories } from '../registers/repository.ts';
 import {
@@ -37,7 +39,7 @@ export function statusAt(m: Pick<MandateRecord, 'state' | 'validTo'>, at: Date):
 }
 
 /** Shows a party; a protected identity's name is shown to nobody but that person. */
-function partyView(party: Party | undefined, viewerId: string): PartyView {
+export function partyView(party: Party | undefined, viewerId: string): PartyView {
   if (!party) return { type: 'person', id: 'unknown' };
   const view: PartyView = { type: party.kind, id: party.nationalId };
   const name = disclosedName(party, viewerId);
@@ -67,7 +69,13 @@ export async function viewMandates(db: Queryable, records: readonly MandateRecor
     ...(m.revokedBy ? [m.revokedBy] : []),
     ...m.approvals.map((a) => a.signatoryId),
   ]);
-  const parties = await findPartiesByIds(db, ids);
+  const [parties, registrations] = await Promise.all([
+    findPartiesByIds(db, ids),
+    findRegistrations(
+      db,
+      records.map((m) => m.id),
+    ),
+  ]);
   const now = new Date();
   return records.map((m) => {
     const view: MandateView = {
@@ -94,12 +102,21 @@ export async function viewMandates(db: Queryable, records: readonly MandateRecor
         ...(a.approvedAt ? { approvedAt: a.approvedAt.toISOString() } : {}),
       }));
     }
+    const registration = registrations.get(m.id);
+    if (registration) {
+      view.registeredBy = {
+        role: 'official',
+        reason: registration.reason,
+        documentReference: registration.documentReference,
+        at: registration.registeredAt.toISOString(),
+      };
+    }
     return view;
   });
 }
 
 /** Checks the requested scopes against the catalogue and returns one row per permission. */
-function scopeRows(policies: PolicyEngine, input: GrantInput): { rows: ScopeRow[]; maxDays: number } {
+export function scopeRows(policies: PolicyEngine, input: Pick<GrantInput, 'scopes'>): { rows: ScopeRow[]; maxDays: number } {
   const rows: ScopeRow[] = [];
   const seen = new Set<string>();
   let maxDays = Number.POSITIVE_INFINITY;
@@ -147,6 +164,10 @@ function scopeRows(policies: PolicyEngine, input: GrantInput): { rows: ScopeRow[
 export interface GrantOptions {
   /** How many times a mandate may be passed on; see `Config.maxDelegationDepth`. */
   maxDelegationDepth?: number;
+  /** An official registered the mandate for the principal (`granter`), from an office visit or a signed form. */
+  registeredBy?: { official: Party; reason: string; documentReference: string };
+  /** The request this grant approves; `settle` runs inside the grant's transaction and may refuse it. */
+  fromRequest?: { id: string; settle: (trx: Queryable, mandateId: string) => Promise<void> };
 }
 
 export const DEFAULT_MAX_DELEGATION_DEPTH = 2;
@@ -240,6 +261,8 @@ export async function grantMandate(
   input: GrantInput,
   options: GrantOptions = {},
 ): Promise<MandateView> {
+  const { registeredBy, fromRequest } = options;
+  const actorId = registeredBy?.official.id ?? granter.id;
   const now = new Date();
   const validFrom = input.validFrom ?? now;
   if (validFrom.getTime() < now.getTime() - PAST_START_TOLERANCE_MS) {
@@ -296,7 +319,7 @@ export async function grantMandate(
       state: grant.state,
       parentId: input.parentId ?? null,
       createdAt: now,
-      createdBy: granter.id,
+      createdBy: actorId,
       revokedAt: null,
       revokedBy: null,
       revokedRole: null,
@@ -306,11 +329,21 @@ export async function grantMandate(
       approvals: grant.approvals,
     };
     await insertMandate(trx, m);
+    if (registeredBy) {
+      await insertRegistration(trx, {
+        mandateId: m.id,
+        officialId: registeredBy.official.id,
+        reason: registeredBy.reason,
+        documentReference: registeredBy.documentReference,
+        registeredAt: now,
+      });
+    }
+    if (fromRequest) await fromRequest.settle(trx, m.id);
     await appendAudit(trx, [
       {
         action: input.parentId ? 'mandate.delegated' : 'mandate.granted',
-        actor: { type: 'person', partyId: granter.id },
-        partyIds: [...new Set([principal.id, granter.id, ...m.agentIds, ...m.approvals.map((a) => a.signatoryId)])],
+        actor: { type: 'person', partyId: actorId },
+        partyIds: [...new Set([actorId, principal.id, granter.id, ...m.agentIds, ...m.approvals.map((a) => a.signatoryId)])],
         mandateId: m.id,
         at: now,
         data: {
@@ -322,12 +355,26 @@ export async function grantMandate(
           status: m.state,
           ...(m.parentId ? { parentId: m.parentId } : {}),
           ...(principal.id !== granter.id ? { principalId: principal.id } : {}),
+          ...(registeredBy
+            ? { registeredBy: 'official', reason: registeredBy.reason, documentReference: registeredBy.documentReference }
+            : {}),
+          ...(fromRequest ? { requestId: fromRequest.id } : {}),
         },
       },
     ]);
+    const about = { mandateId: m.id, services: servicesOf(rows), validTo: m.validTo.toISOString() };
+    if (registeredBy) {
+      // The principal did not sign in: a letter tells them, so a registration they do not recognise is noticed.
+      await notify(
+        trx,
+        { kind: 'mandate.registered-by-official', recipientIds: [principal.id], channel: 'letter', data: { ...about, documentReference: registeredBy.documentReference } },
+        now,
+      );
+    }
+    await notify(trx, { kind: 'mandate.granted', recipientIds: m.agentIds.filter((id) => id !== actorId), data: about }, now);
     return m;
   });
-  return (await viewMandates(database.db, [record], granter.id))[0] as MandateView;
+  return (await viewMandates(database.db, [record], actorId))[0] as MandateView;
 }
 
 /**
@@ -451,6 +498,16 @@ export async function revokeMandate(
         data: { cause: 'parent-ended', parentId: m.id },
       })),
     ]);
+    await notify(
+      trx,
+      {
+        kind: role === 'agent' ? 'mandate.returned' : 'mandate.revoked',
+        // Everyone whose mandate ended: this one's parties and those of every mandate passed on from it.
+        recipientIds: [m, ...subtree].flatMap((d) => [d.principalId, ...d.agentIds]).filter((id) => id !== actorId),
+        data: { mandateId: m.id, services: servicesOf(m.scopes) },
+      },
+      now,
+    );
     return { ...m, state: 'revoked' as const, revokedAt: now, revokedBy: actorId, revokedRole: role, revokeReason: revocation.reason };
   });
   return (await viewMandates(database.db, [record], actorId))[0] as MandateView;
