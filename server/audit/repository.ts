@@ -20,7 +20,7 @@ export const AUDIT_KINDS = ['check', 'mandate', 'sign-in'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 const KIND_PATTERNS: Record<AuditKind, string[]> = {
   check: ['check', 'representations.%', 'minaombud.%'],
-  mandate: ['mandate.%'],
+  mandate: ['mandate.%', 'request.%'],
   'sign-in': ['signed-in', 'signed-out%', 'sign-in-%', 'session-%', 'passkey-%'],
 };
 
