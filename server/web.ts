@@ -17,13 +17,17 @@ const TYPES: Record<string, string> = {
 /** Paths that belong to the server; everything else under GET is the single-page app. */
 const SERVER_PREFIXES = ['/api/', '/auth/', '/oauth/', '/.well-known/', '/healthz', '/readyz', '/metrics', '/openapi.json', '/dev/', '/dfm/'];
 
+/** What a server started before `npm run build` answers instead of the app. */
+const NOT_BUILT = `<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Ombud</title></head>
+<body><main><h1>Ombud</h1><p>Webbappen är inte byggd: kör <code>npm run build</code>.</p>
+<p lang="en">The web app is not built: run <code>npm run build</code>.</p></main></body></html>`;
+
 /**
- * Serves the built web app from `web/dist` (or `web/` itself before a build) on the same
- * origin as the API; unknown paths fall back to index.html for client-side routing.
+ * Serves the built web app from `web/dist` on the same origin as the API; unknown paths
+ * fall back to index.html for client-side routing. Sources under web/ are never served.
  */
 export function webApp(_config: Config) {
-  const built = path.join(projectRoot, 'web', 'dist');
-  const root = existsSync(path.join(built, 'index.html')) ? built : path.join(projectRoot, 'web');
+  const root = path.join(projectRoot, 'web', 'dist');
   return async (ctx: Context, next: Next): Promise<void> => {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || SERVER_PREFIXES.some((p) => ctx.path.startsWith(p))) {
       return next();
@@ -38,7 +42,13 @@ export function webApp(_config: Config) {
     let file = wanted.startsWith(root + path.sep) && existsSync(wanted) && statSync(wanted).isFile() ? wanted : undefined;
     const isAsset = path.extname(ctx.path) !== '';
     if (!file && !isAsset) file = path.join(root, 'index.html');
-    if (!file || !existsSync(file)) return next();
+    if (!file || !existsSync(file)) {
+      if (isAsset) return next();
+      ctx.type = TYPES['.html'] as string;
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = NOT_BUILT;
+      return;
+    }
     ctx.type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     ctx.set('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     ctx.body = readFileSync(file);

@@ -15,6 +15,15 @@ export interface AuditRow {
 }
 
 /** Locks the chain's head for the rest of the transaction; every appender waits here in turn. */
+/** What a person filters their activity by; each kind is a family of actions. */
+export const AUDIT_KINDS = ['check', 'mandate', 'sign-in'] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+const KIND_PATTERNS: Record<AuditKind, string[]> = {
+  check: ['check', 'representations.%', 'minaombud.%'],
+  mandate: ['mandate.%', 'request.%'],
+  'sign-in': ['signed-in', 'signed-out%', 'sign-in-%', 'session-%', 'passkey-%'],
+};
+
 export async function lockHead(trx: Queryable): Promise<{ seq: number; hash: string }> {
   return trx.selectFrom('audit_head').select(['seq', 'hash']).forUpdate().executeTakeFirstOrThrow();
 }
@@ -90,7 +99,7 @@ export async function readPage(db: Queryable, afterSeq: number, limit: number): 
 export async function eventsAboutParty(
   db: Queryable,
   partyId: string,
-  options: { beforeSeq?: number; limit: number; actions?: readonly string[] },
+  options: { beforeSeq?: number; limit: number; actions?: readonly string[]; from?: Date; to?: Date; kinds?: readonly AuditKind[] },
 ): Promise<AuditRow[]> {
   let q = db
     .selectFrom('audit_events')
@@ -98,6 +107,12 @@ export async function eventsAboutParty(
     .where(sql<boolean>`party_ids @> ARRAY[${partyId}]::uuid[]`);
   if (options.beforeSeq !== undefined) q = q.where('seq', '<', options.beforeSeq);
   if (options.actions && options.actions.length > 0) q = q.where('action', 'in', [...options.actions]);
+  if (options.from) q = q.where('at', '>=', options.from);
+  if (options.to) q = q.where('at', '<', options.to);
+  const kinds = options.kinds;
+  if (kinds && kinds.length > 0) {
+    q = q.where((eb) => eb.or(kinds.flatMap((k) => KIND_PATTERNS[k].map((pattern) => eb('action', 'like', pattern)))));
+  }
   return (await q.orderBy('seq', 'desc').limit(options.limit).execute()) as AuditRow[];
 }
 

@@ -12,8 +12,16 @@ export interface IdentityNumber {
   value: string;
 }
 
+/** What is wrong with a number, so a form can say it in the reader's own language. */
+export type IdentityNumberFault = 'format' | 'date' | 'check-digit';
+
 export class InvalidIdentityNumberError extends Error {
   override name = 'InvalidIdentityNumberError';
+  readonly fault: IdentityNumberFault;
+  constructor(message: string, fault: IdentityNumberFault = 'format') {
+    super(message);
+    this.fault = fault;
+  }
 }
 
 export function luhnValid(digits: string): boolean {
@@ -86,14 +94,14 @@ export function parsePersonNumber(input: string, today: Date = new Date()): Iden
   const coordination = day > 60;
   const realDay = coordination ? day - 60 : day;
   if (!isRealDate(year, month, realDay)) {
-    throw new InvalidIdentityNumberError('The date in the personal identity number does not exist.');
+    throw new InvalidIdentityNumberError('The date in the personal identity number does not exist.', 'date');
   }
   const yy = String(year % 100).padStart(2, '0');
   const mm = String(month).padStart(2, '0');
   const dd = String(day).padStart(2, '0');
   const ten = `${yy}${mm}${dd}${tail}`;
   if (!luhnValid(ten)) {
-    throw new InvalidIdentityNumberError('The check digit of the personal identity number is wrong.');
+    throw new InvalidIdentityNumberError('The check digit of the personal identity number is wrong.', 'check-digit');
   }
   return {
     kind: coordination ? 'samordningsnummer' : 'personnummer',

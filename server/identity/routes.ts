@@ -4,6 +4,7 @@ import { appendAudit } from '../audit/service.ts';
 import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
+import { DEMO_PEOPLE } from '../demo.ts';
 import { ApiError } from '../http/errors.ts';
 import { freeText, idParam } from '../http/schemas.ts';
 import { ensureParty, findPartiesByIds } from '../parties/repository.ts';
@@ -53,6 +54,19 @@ const meView = z
   })
   .meta({ id: 'Me' });
 
+const signInMethods = z
+  .object({
+    eid: z.boolean().meta({ description: 'e-ID over OpenID Connect is configured' }),
+    passkey: z.boolean(),
+    dev: z.boolean().meta({ description: 'Development sign-in by personal number (never in production)' }),
+  })
+  .meta({ id: 'SignInMethods' });
+
+const demoPeople = z
+  .object({
+    items: z.array(z.object({ personalNumber: z.string(), name: z.string(), note: z.object({ sv: z.string(), en: z.string() }) })),
+  })
+  .meta({ id: 'DemoPeople' });
 const sessionView = z
   .object({
     id: z.uuid(),
@@ -127,6 +141,34 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
         });
         setSessionCookie(koa, config, token);
         koa.status = 204;
+      },
+    );
+  }
+
+  api.add(
+    {
+      method: 'get',
+      path: '/auth/methods',
+      summary: 'The ways to sign in that this server offers, so the start page shows only those',
+      tag: 'Sign-in',
+      responses: { 200: { description: 'Sign-in methods', schema: signInMethods } },
+    },
+    async (koa) => {
+      koa.body = { eid: oidc !== undefined, passkey: true, dev: config.devSignIn };
+    },
+  );
+
+  if (config.devSignIn) {
+    api.add(
+      {
+        method: 'get',
+        path: '/auth/dev/people',
+        summary: 'Demo people for one-click sign-in (development mode only)',
+        tag: 'Sign-in',
+        responses: { 200: { description: 'Demo people', schema: demoPeople } },
+      },
+      async (koa) => {
+        koa.body = { items: DEMO_PEOPLE.map((p) => ({ personalNumber: p.id, name: p.name, note: p.note })) };
       },
     );
   }

@@ -1,3 +1,5 @@
+import { eventsAboutMandate } from '../audit/repository.ts';
+import { auditList, viewAuditRows } from '../audit/view.ts';
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { idParam } from '../http/schemas.ts';
@@ -83,6 +85,25 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
 
   api.add(
     {
+      method: 'get',
+      path: '/api/mandates/:id/activity',
+      summary: 'Checks and events about one mandate, newest first (404 unless I am its principal or an agent)',
+      tag: 'Mandates',
+      security: 'session',
+      params: idParam,
+      use: [signedIn],
+      responses: { 200: { description: 'Events', schema: auditList } },
+    },
+    async (koa, { params }) => {
+      const viewerId = sessionOf(koa).partyId;
+      const mandate = await readMandate(database, viewerId, params.id);
+      const rows = await eventsAboutMandate(database.db, mandate.id, ACTIVITY_LIMIT);
+      koa.body = { items: await viewAuditRows(database.db, rows, viewerId) };
+    },
+  );
+
+  api.add(
+    {
       method: 'post',
       path: '/api/mandates/:id/approve',
       summary: "Approve, as one of its joint signatories, an organisation's pending mandate; the last approval activates it",
@@ -97,3 +118,6 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
     },
   );
 }
+
+/** One page is enough for a person reading about one mandate; the full trail is under /api/audit. */
+const ACTIVITY_LIMIT = 200;

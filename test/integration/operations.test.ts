@@ -103,5 +103,7 @@ describe('production mode', () => {
     expect(res.headers.get('strict-transport-security')).toContain('max-age=');
     const { body } = await server.anonymous().get('/openapi.json');
     expect(Object.keys(body.paths)).not.toContain('/auth/dev/login');
+    expect((await server.anonymous().get('/auth/dev/people')).status).toBe(404);
+    expect((await server.anonymous().get('/auth/methods')).body).toEqual({ eid: true, passkey: true, dev: false });
   });
 });

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { addVirtualAuthenticator, launchChromium } from './browser.ts';
 
 /** Headless Chromium with a CDP virtual authenticator: a platform passkey with user verification. */
 export interface PasskeyBrowser {
@@ -16,34 +14,8 @@ export interface PasskeyBrowser {
 }
 
 export async function launchPasskeyBrowser(): Promise<PasskeyBrowser> {
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'ombud-chromium-'));
-  const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const cdp: CDPSession = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { context, page, close } = await launchChromium();
+  const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
   return {
     page,
     setUserVerified: async (isUserVerified) => {
@@ -54,10 +26,7 @@ export async function launchPasskeyBrowser(): Promise<PasskeyBrowser> {
     },
     create: (options) => page.evaluate(ceremony('create', options)),
     get: (options) => page.evaluate(ceremony('get', options)),
-    close: async () => {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 

@@ -1,0 +1,149 @@
+/** The API as the web app sees it: same origin, session cookie, problem+json errors. */
+
+export interface PartyView {
+  type: 'person' | 'organisation';
+  id: string;
+  name?: string;
+}
+
+export interface Localised {
+  sv: string;
+  en: string;
+}
+
+export interface Service {
+  id: string;
+  agency: string;
+  agencyName: Localised;
+  name: Localised;
+  description: Localised;
+  permissions: { code: string; name: Localised; description: Localised; amountLimit?: { required: boolean; max: number } }[];
+  maxValidityDays: number;
+  defaultValidityDays: number;
+}
+
+export type MandateStatus = 'pending' | 'active' | 'revoked' | 'expired';
+
+export interface Mandate {
+  id: string;
+  principal: PartyView;
+  agents: PartyView[];
+  scopes: { service: string; permissions: string[]; constraints?: { maxAmount?: number } }[];
+  validFrom: string;
+  validTo: string;
+  mode: 'several' | 'joint';
+  mayDelegate: boolean;
+  parentId: string | null;
+  status: MandateStatus;
+  createdAt: string;
+  revokedAt?: string;
+  revokedBy?: PartyView;
+  revokedRole?: string;
+  revokeReason?: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  action: string;
+  actor: { type: 'person' | 'agency' | 'operator' | 'system'; id?: string; name?: string };
+  onBehalfOf?: PartyView;
+  agent?: PartyView;
+  mandateId?: string;
+  service?: string;
+  permission?: string;
+  decision?: 'permit' | 'deny';
+}
+
+export interface Me {
+  party: PartyView;
+  name: string | null;
+  roles: string[];
+}
+
+export interface DemoPerson {
+  personalNumber: string;
+  name: string;
+  note: Localised;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface SessionInfo {
+  id: string;
+  method: string;
+  createdAt: string;
+  lastSeenAt: string;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/** An answer other than 2xx, with the API's stable error code. */
+export class ApiProblem extends Error {
+  override name = 'ApiProblem';
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, detail: string) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) {
+    const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
+    throw new ApiProblem(res.status, problem.code ?? 'unknown', problem.detail ?? res.statusText);
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+let services: Promise<Service[]> | undefined;
+
+export const api = {
+  me: () => request<Me>('GET', '/api/me'),
+  signInMethods: () => request<{ eid: boolean; passkey: boolean; dev: boolean }>('GET', '/auth/methods'),
+  demoPeople: async () => (await request<{ items: DemoPerson[] }>('GET', '/auth/dev/people')).items,
+  devSignIn: (personalNumber: string) => request<void>('POST', '/auth/dev/login', { personalNumber }),
+  signOut: () => request<void>('POST', '/auth/logout'),
+  services: () => (services ??= request<Service[]>('GET', '/api/services').catch((e: unknown) => {
+    services = undefined;
+    throw e;
+  })),
+  mandates: async (as: 'principal' | 'agent') => (await request<{ items: Mandate[] }>('GET', `/api/mandates?as=${as}`)).items,
+  mandate: (id: string) => request<Mandate>('GET', `/api/mandates/${encodeURIComponent(id)}`),
+  mandateActivity: async (id: string) =>
+    (await request<{ items: AuditEvent[] }>('GET', `/api/mandates/${encodeURIComponent(id)}/activity`)).items,
+  grant: (body: unknown) => request<Mandate>('POST', '/api/mandates', body),
+  revoke: (id: string, reason: string | undefined) =>
+    request<Mandate>('POST', `/api/mandates/${encodeURIComponent(id)}/revoke`, reason ? { reason } : {}),
+  activity: async (filter: { kind?: string; from?: string }) => {
+    const query = new URLSearchParams({ limit: '500' });
+    if (filter.kind) query.set('kind', filter.kind);
+    if (filter.from) query.set('from', filter.from);
+    return (await request<{ items: AuditEvent[] }>('GET', `/api/audit?${query}`)).items;
+  },
+  passkeys: async () => (await request<{ items: Passkey[] }>('GET', '/api/passkeys')).items,
+  renamePasskey: (id: string, name: string) => request<Passkey>('PATCH', `/api/passkeys/${encodeURIComponent(id)}`, { name }),
+  removePasskey: (id: string) => request<void>('DELETE', `/api/passkeys/${encodeURIComponent(id)}`),
+  passkeyRegistrationOptions: () => request<unknown>('POST', '/auth/passkeys/registration/options', {}),
+  passkeyRegistrationVerify: (response: object, name: string) =>
+    request<Passkey>('POST', '/auth/passkeys/registration/verify', { ...response, name }),
+  passkeyAuthenticationOptions: () => request<unknown>('POST', '/auth/passkeys/authentication/options', {}),
+  passkeyAuthenticationVerify: (response: unknown) => request<void>('POST', '/auth/passkeys/authentication/verify', response),
+  sessions: async () => (await request<{ items: SessionInfo[] }>('GET', '/api/sessions')).items,
+  endSession: (id: string) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
+  signOutEverywhere: () => request<void>('POST', '/auth/logout-everywhere'),
+};

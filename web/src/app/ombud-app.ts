@@ -1,0 +1,149 @@
+import { html, nothing } from 'lit';
+import { api, ApiProblem } from '../api/client.ts';
+import { LightElement } from '../components/light-element.ts';
+import { loading } from '../components/states.ts';
+import { language, setLanguage, t } from '../i18n/i18n.ts';
+import { partyName } from '../mandate-text.ts';
+import '../pages/act-for-page.ts';
+import '../pages/activity-page.ts';
+import '../pages/grant-wizard.ts';
+import '../pages/mandate-detail.ts';
+import '../pages/mandates-page.ts';
+import '../pages/security-page.ts';
+import '../pages/start-page.ts';
+import { interceptLinks, navigate, onRouteChange, parseRoute, type Route } from './router.ts';
+import { session } from './session.ts';
+
+/** The shell: header with language switch and role, the menu, and the page for the current address. */
+export class OmbudApp extends LightElement {
+  static override properties = { route: { state: true }, ready: { state: true } };
+  declare route: Route;
+  declare ready: boolean;
+  /** After the first page, moving to another one puts the focus on its heading, as a page load would. */
+  private focusHeading = false;
+
+  constructor() {
+    super();
+    this.route = parseRoute(location);
+    this.ready = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    interceptLinks(this);
+    onRouteChange(() => {
+      this.route = parseRoute(location);
+      this.focusHeading = true;
+    });
+    session.addEventListener('change', () => this.requestUpdate());
+    this.addEventListener('signed-in', () => void this.loadMe(true));
+    this.addEventListener('signed-out', () => {
+      session.setMe(undefined);
+      navigate('/');
+    });
+    void this.loadMe(false);
+  }
+
+  private async loadMe(justSignedIn: boolean) {
+    try {
+      session.setMe(await api.me());
+    } catch (e) {
+      if (!(e instanceof ApiProblem && e.status === 401)) throw e;
+      session.setMe(undefined);
+    }
+    this.ready = true;
+    if (session.me && (justSignedIn || this.route.page === 'start')) navigate('/mandates', { replace: true });
+  }
+
+  private async signOut() {
+    await api.signOut();
+    session.setMe(undefined);
+    navigate('/');
+  }
+
+  protected override updated(): void {
+    const heading = this.querySelector<HTMLElement>('main h1');
+    document.title = heading?.textContent ? `${heading.textContent} – ${t().appName}` : t().appName;
+    if (this.focusHeading && heading) {
+      this.focusHeading = false;
+      heading.setAttribute('tabindex', '-1');
+      heading.focus();
+    }
+  }
+
+  private page() {
+    const s = t();
+    const route = this.route;
+    if (!session.me || route.page === 'start') return html`<start-page></start-page>`;
+    switch (route.page) {
+      case 'mandates':
+        return html`<mandates-page .tab=${route.tab}></mandates-page>`;
+      case 'grant':
+        return html`<grant-wizard></grant-wizard>`;
+      case 'mandate':
+        return html`<mandate-detail .mandateId=${route.id}></mandate-detail>`;
+      case 'activity':
+        return html`<activity-page></activity-page>`;
+      case 'act-for':
+        return html`<act-for-page></act-for-page>`;
+      case 'security':
+        return html`<security-page></security-page>`;
+      default:
+        return html`<h1 tabindex="-1">${s.notFoundTitle}</h1>
+          <p>${s.notFoundText}</p>
+          <p><a href="/mandates">${s.goHome}</a></p>`;
+    }
+  }
+
+  private nav() {
+    const s = t();
+    const current = this.route.page === 'mandate' ? 'mandates' : this.route.page;
+    const item = (page: Route['page'], href: string, text: string) =>
+      html`<li><a href=${href} aria-current=${page === current ? 'page' : 'false'}>${text}</a></li>`;
+    return html`<nav class="main-nav" aria-label=${s.mainNav}>
+      <ul>
+        ${item('mandates', '/mandates', s.navMandates)} ${item('grant', '/grant', s.navGrant)}
+        ${item('activity', '/activity', s.navActivity)} ${item('act-for', '/act-for', s.navActFor)}
+        ${item('security', '/security', s.navSecurity)}
+      </ul>
+    </nav>`;
+  }
+
+  override render() {
+    const s = t();
+    const me = session.me;
+    const other = language() === 'sv' ? 'en' : 'sv';
+    return html`
+      <a class="skip-link" href="#main">${s.skipToContent}</a>
+      <header class="site-header">
+        <div class="header-row">
+          <a class="brand" href=${me ? '/mandates' : '/'}>${s.appName}</a>
+          <div class="header-tools">
+            <button type="button" class="button link" lang=${other} aria-label=${s.switchLanguageLabel} @click=${() => setLanguage(other)}>
+              ${s.switchLanguage}
+            </button>
+            ${me ? html`<button type="button" class="button link" @click=${() => this.signOut()}>${s.signOut}</button>` : nothing}
+          </div>
+        </div>
+        ${me
+          ? html`<div class="role" role="status">
+              ${session.actingFor
+                ? html`<p class="acting"><strong>${s.actingFor(partyName(session.actingFor))}</strong></p>
+                    <button type="button" class="button secondary" @click=${() => session.setActingFor(undefined)}>${s.backToMyself}</button>`
+                : html`<p>${s.signedInAs(me.name ?? partyName(me.party))}</p>`}
+            </div>`
+          : nothing}
+        ${me ? this.nav() : nothing}
+      </header>
+      <main id="main" tabindex="-1">${this.ready ? this.page() : loading()}</main>
+    `;
+  }
+}
+
+customElements.define('ombud-app', OmbudApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ombud-app': OmbudApp;
+  }
+}

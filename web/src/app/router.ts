@@ -1,0 +1,52 @@
+/** History-API routing: paths are real URLs, so reload, back and bookmarks work. */
+
+export type Route =
+  | { page: 'start' }
+  | { page: 'mandates'; tab: 'given' | 'received' }
+  | { page: 'grant' }
+  | { page: 'mandate'; id: string }
+  | { page: 'activity' }
+  | { page: 'act-for' }
+  | { page: 'security' }
+  | { page: 'not-found' };
+
+export function parseRoute(location: Location): Route {
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  if (path === '/') return { page: 'start' };
+  if (path === '/mandates') {
+    return { page: 'mandates', tab: new URLSearchParams(location.search).get('tab') === 'received' ? 'received' : 'given' };
+  }
+  if (path === '/grant') return { page: 'grant' };
+  const detail = /^\/mandates\/([0-9a-f-]{36})$/i.exec(path);
+  if (detail) return { page: 'mandate', id: detail[1] as string };
+  if (path === '/activity') return { page: 'activity' };
+  if (path === '/act-for') return { page: 'act-for' };
+  if (path === '/security') return { page: 'security' };
+  return { page: 'not-found' };
+}
+
+const changes = new EventTarget();
+
+export function navigate(href: string, options: { replace?: boolean } = {}): void {
+  if (options.replace) history.replaceState(null, '', href);
+  else history.pushState(null, '', href);
+  changes.dispatchEvent(new Event('change'));
+}
+
+export function onRouteChange(listener: () => void): void {
+  changes.addEventListener('change', listener);
+  window.addEventListener('popstate', listener);
+}
+
+/** Same-origin links inside the app change the page without a reload. */
+export function interceptLinks(root: HTMLElement): void {
+  root.addEventListener('click', (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = (event.target as Element).closest('a');
+    if (!link || link.target || link.hasAttribute('download') || link.dataset.reload !== undefined) return;
+    const url = new URL(link.href);
+    if (url.origin !== location.origin || url.pathname.startsWith('/auth/')) return;
+    event.preventDefault();
+    navigate(url.pathname + url.search);
+  });
+}

@@ -1,0 +1,166 @@
+import { Task } from '@lit/task';
+import { html, nothing } from 'lit';
+import { api, ApiProblem, type Mandate, type Service } from '../api/client.ts';
+import { session } from '../app/session.ts';
+import { eventItem } from '../components/event-item.ts';
+import { LightElement } from '../components/light-element.ts';
+import { empty, failed, loading } from '../components/states.ts';
+import { statusBadge } from '../components/status-badge.ts';
+import { stepUpNotice } from '../components/step-up.ts';
+import { formatDate, formatDateTime, t } from '../i18n/i18n.ts';
+import { describeScopes, lastDay, mandateSentence, partyName, upperFirst } from '../mandate-text.ts';
+
+/** Everything about one mandate, what has happened with it, and revoking or returning it. */
+export class MandateDetail extends LightElement {
+  static override properties = {
+    mandateId: { attribute: 'mandate-id' },
+    confirming: { state: true },
+    reason: { state: true },
+    busy: { state: true },
+    done: { state: true },
+    problem: { state: true },
+  };
+  declare mandateId: string;
+  declare confirming: boolean;
+  declare reason: string;
+  declare busy: boolean;
+  declare done: boolean;
+  declare problem: 'step-up' | 'generic' | undefined;
+  private focusSelector: string | undefined;
+
+  constructor() {
+    super();
+    this.mandateId = '';
+    this.confirming = false;
+    this.reason = '';
+    this.busy = false;
+    this.done = false;
+    this.problem = undefined;
+  }
+
+  private data = new Task(this, {
+    task: async ([id]) => {
+      const [mandate, activity, services] = await Promise.all([api.mandate(id), api.mandateActivity(id), api.services()]);
+      return { mandate, activity, services };
+    },
+    args: () => [this.mandateId] as const,
+  });
+
+  protected override updated(): void {
+    if (this.focusSelector) {
+      this.querySelector<HTMLElement>(this.focusSelector)?.focus();
+      this.focusSelector = undefined;
+    }
+  }
+
+  private ask() {
+    this.confirming = true;
+    this.focusSelector = '#confirm-heading';
+  }
+
+  private cancel() {
+    this.confirming = false;
+    this.focusSelector = '#end-button';
+  }
+
+  private async revoke(event: Event) {
+    event.preventDefault();
+    this.busy = true;
+    this.problem = undefined;
+    try {
+      await api.revoke(this.mandateId, this.reason.trim() || undefined);
+      this.confirming = false;
+      this.done = true;
+      this.focusSelector = '#done-message';
+      await this.data.run();
+    } catch (e) {
+      this.problem = e instanceof ApiProblem && e.code === 'step-up-required' ? 'step-up' : 'generic';
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private renderEnd(mandate: Mandate, asPrincipal: boolean) {
+    const s = t();
+    if (mandate.status === 'revoked' || mandate.status === 'expired') return nothing;
+    if (!this.confirming) {
+      return html`<p><button id="end-button" type="button" class="button danger" @click=${() => this.ask()}>${asPrincipal ? s.revoke : s.giveBack}</button></p>`;
+    }
+    return html`<form class="card confirm" @submit=${(e: Event) => this.revoke(e)} aria-labelledby="confirm-heading">
+      <h2 id="confirm-heading" tabindex="-1">${asPrincipal ? s.revokeQuestion : s.giveBackQuestion}</h2>
+      <div class="field">
+        <label for="reason">${s.reasonLabel}</label>
+        <textarea id="reason" rows="3" maxlength="500" .value=${this.reason} @input=${(e: Event) => (this.reason = (e.target as HTMLTextAreaElement).value)}></textarea>
+      </div>
+      ${this.problem === 'step-up' ? stepUpNotice(`/mandates/${mandate.id}`) : nothing}
+      ${this.problem === 'generic' ? html`<p class="field-error" role="alert">${s.errorGeneric}</p>` : nothing}
+      <div class="actions">
+        <button id="confirm-end" type="submit" class="button danger" ?disabled=${this.busy}>${asPrincipal ? s.confirmRevoke : s.confirmGiveBack}</button>
+        <button type="button" class="button secondary" @click=${() => this.cancel()}>${s.cancel}</button>
+      </div>
+    </form>`;
+  }
+
+  private renderMandate(mandate: Mandate, services: readonly Service[]) {
+    const s = t();
+    const me = session.me?.party;
+    const asPrincipal = me !== undefined && mandate.principal.id === me.id;
+    const fact = (term: string, value: unknown) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`;
+    return html`
+      ${statusBadge(mandate.status)}
+      <p class="sentence">${mandateSentence(mandate, services, me)}</p>
+      ${this.done
+        ? html`<p id="done-message" class="notice notice-ok" role="status" tabindex="-1">${asPrincipal ? s.revoked : s.givenBack}</p>`
+        : nothing}
+      <dl class="facts">
+        ${fact(s.factPrincipal, partyName(mandate.principal))}
+        ${fact(s.factAgents, mandate.agents.map(partyName).join(', '))}
+        ${fact(s.factWhat, upperFirst(describeScopes(mandate.scopes, services)))}
+        ${fact(s.factFrom, formatDate(mandate.validFrom))}
+        ${fact(s.factTo, formatDate(lastDay(mandate.validTo)))}
+        ${mandate.agents.length > 1 ? fact(s.factMode, mandate.mode === 'joint' ? s.modeJoint : s.modeSeveral) : nothing}
+        ${fact(s.factDelegate, mandate.mayDelegate ? s.yes : s.no)}
+        ${fact(s.factCreated, formatDateTime(mandate.createdAt))}
+        ${mandate.revokedAt ? fact(s.factEnded, formatDateTime(mandate.revokedAt)) : nothing}
+        ${mandate.revokeReason ? fact(s.factReason, mandate.revokeReason) : nothing}
+      </dl>
+      ${this.renderEnd(mandate, asPrincipal)}
+    `;
+  }
+
+  override render() {
+    const s = t();
+    const granted = new URLSearchParams(location.search).has('granted');
+    return html`
+      <p><a href="/mandates">${s.backToList}</a></p>
+      <h1 tabindex="-1">${s.detailTitle}</h1>
+      ${granted && !this.done ? html`<p class="notice notice-ok" role="status">${s.granted}</p>` : nothing}
+      ${this.data.render({
+        pending: () => (this.data.value ? this.renderAll(this.data.value) : loading()),
+        error: (e) => (e instanceof ApiProblem && e.status === 404 ? empty(s.mandateNotFound) : failed(() => this.data.run())),
+        complete: (value) => this.renderAll(value),
+      })}
+    `;
+  }
+
+  private renderAll({ mandate, activity, services }: { mandate: Mandate; activity: Awaited<ReturnType<typeof api.mandateActivity>>; services: Service[] }) {
+    const s = t();
+    return html`
+      ${this.renderMandate(mandate, services)}
+      <section aria-labelledby="activity-heading">
+        <h2 id="activity-heading">${s.activityHeading}</h2>
+        ${activity.length === 0
+          ? empty(s.emptyActivity)
+          : html`<ol class="plain events">${activity.map((e) => eventItem(e, services, session.me?.party))}</ol>`}
+      </section>
+    `;
+  }
+}
+
+customElements.define('mandate-detail', MandateDetail);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mandate-detail': MandateDetail;
+  }
+}
