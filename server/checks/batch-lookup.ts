@@ -65,13 +65,15 @@ interface Row {
 
 /*
  * Everything the checks of one batch need, in one statement and so one snapshot: both parties,
- * the agent's mandates from the principal and from organisations (the links through which an
- * employee acts for a firm), the principal's mandates to those firms, every mandate above
- * these in a delegation chain with whether it names the permission, the agency's
+ * the principal's mandates naming the agent or an organisation, the mandates from such an
+ * organisation to the agent (the links through which an employee acts for a firm), every
+ * mandate above these in a delegation chain with whether it names the permission, the agency's
  * invalidations of them for the service, the register facts of the kinds the service accepts,
- * and the co-agents named. Register and chain parts find nothing to read when a check cannot
- * need them. Rows come by check: parties first (register rows need them), then mandates
- * naming the agent before those naming a firm it acts for.
+ * and the co-agents named. Mandates are found from the principal's side: a person holds a few,
+ * while a professional agent holds hundreds, so scanning the agent's is what would cost.
+ * Register and chain parts find nothing to read when a check cannot need them. Rows come by
+ * check: parties first (register rows need them), then mandates naming the agent before those
+ * naming a firm it acts for.
  */
 const LOOKUP = `
 WITH RECURSIVE
