@@ -52,7 +52,7 @@ describe('representing others in a browser', () => {
     await maja.getByText('(Apoteket)', { exact: false }).first().waitFor();
     const company = card(DEMO_JOINT_COMPANY.name);
     await company.getByText('Du är firmatecknare och skriver under tillsammans med andra.').waitFor();
-    await company.getByText(`Organisationsnummer ${DEMO_JOINT_COMPANY.id}`).waitFor();
+    await company.getByText('Organisationsnummer 559900-1129').waitFor();
     await checkPage(page, 'represent-01-guardian');
 
     await maja.getByRole('button', { name: 'Företräd Maja Lindqvist' }).click();
@@ -108,13 +108,14 @@ describe('representing others in a browser', () => {
     await signOut();
     await signInAs('Karin Andersson');
     await page.getByRole('link', { name: 'För företag jag tecknar' }).click();
-    const waiting = page.getByText('Väntar på godkännande av Karin Andersson.');
+    const waiting = page.getByText('Väntar på godkännande av dig.');
     await waiting.waitFor();
     await checkPage(page, 'represent-05-signatory-list');
     await page.locator('li.card', { has: waiting }).getByRole('link', { name: 'Visa allt om fullmakten' }).click();
     await page.getByRole('heading', { name: 'Godkännanden' }).waitFor();
     await page.getByText(/^Erik Lindqvist godkände den /).waitFor();
     await page.getByText('Du har inte godkänt ännu.').waitFor();
+    await page.locator('main').getByText('Väntar på godkännande', { exact: true }).waitFor();
     await checkPage(page, 'represent-06-approve');
 
     await page.getByRole('button', { name: 'Godkänn' }).click();

@@ -51,6 +51,7 @@ const sv = {
 
   statusActive: 'Gäller',
   statusPending: 'Har inte börjat gälla',
+  statusAwaitingApproval: 'Väntar på godkännande',
   statusExpired: 'Har gått ut',
   statusRevoked: 'Återkallad',
 
@@ -297,6 +298,7 @@ const en: Strings = {
 
   statusActive: 'Valid',
   statusPending: 'Not valid yet',
+  statusAwaitingApproval: 'Waiting for approval',
   statusExpired: 'Expired',
   statusRevoked: 'Revoked',
 

@@ -5,7 +5,7 @@ import { session } from '../app/session.ts';
 import { LightElement } from '../components/light-element.ts';
 import { empty, failed, loading } from '../components/states.ts';
 import { formatDate, formatList, t } from '../i18n/i18n.ts';
-import { describeScopes, lastDay, partyName, upperFirst } from '../mandate-text.ts';
+import { describeScopes, formatPersonalNumber, lastDay, partyName, upperFirst } from '../mandate-text.ts';
 
 /** Why I may act for this principal, in the reader's words: each legal role, then the mandates. */
 function reasons(rep: Representation): string[] {
@@ -58,10 +58,10 @@ export class ActForPage extends LightElement {
               const party = rep.principal;
               const acting = session.actingFor?.id === party.id;
               const headingId = `principal-${party.id}`;
-              return html`<li class="card" aria-labelledby=${headingId}>
+              return html`<li class="card represent" aria-labelledby=${headingId}>
                 <h2 id=${headingId}>${partyName(party)}</h2>
-                ${party.type === 'organisation' ? html`<p>${s.organisationNumber(party.id)}</p>` : nothing}
-                <ul class="reasons">${reasons(rep).map((r) => html`<li>${r}</li>`)}</ul>
+                ${party.type === 'organisation' ? html`<p>${s.organisationNumber(formatPersonalNumber(party.id))}</p>` : nothing}
+                <ul>${reasons(rep).map((r) => html`<li>${r}</li>`)}</ul>
                 ${rep.scopes.length > 0
                   ? html`<p>${s.youMay}</p>
                       <ul>${rep.scopes.map((scope) => html`<li>${upperFirst(describeScopes([scope], services))}</li>`)}</ul>`

@@ -153,7 +153,7 @@ export class MandateDetail extends LightElement {
       me !== undefined && (mandate.principal.id === me.id || (mandate.principal.type === 'organisation' && !mandate.agents.some((a) => a.id === me.id)));
     const fact = (term: string, value: unknown) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`;
     return html`
-      ${statusBadge(mandate.status)}
+      ${statusBadge(mandate)}
       <p class="sentence">${mandateSentence(mandate, services, me)}</p>
       ${this.done
         ? html`<p id="done-message" class="notice notice-ok" role="status" tabindex="-1">${asPrincipal ? s.revoked : s.givenBack}</p>`
