@@ -68,7 +68,9 @@ export class ActForPage extends LightElement {
                   : html`<p>${s.nothingYet}</p>`}
                 ${acting
                   ? html`<p class="notice notice-ok">${s.currentlyActing}</p>`
-                  : html`<button type="button" class="button" @click=${() => session.setActingFor(party)}>${s.actFor(partyName(party))}</button>`}
+                  : rep.scopes.length === 0
+                    ? nothing
+                    : html`<button type="button" class="button" @click=${() => session.setActingFor(party)}>${s.actFor(partyName(party))}</button>`}
               </li>`;
             })}
           </ul>`;
