@@ -118,6 +118,8 @@ const sv = {
   granted: 'Klart. Fullmakten gäller nu.',
   stepUp: 'Du behöver logga in igen för att göra det här. Det skyddar dig om någon annan använder din dator.',
   stepUpLink: 'Logga in igen med e-legitimation',
+  stepUpPasskey: 'Logga in igen med nyckel (passkey)',
+  steppedUp: 'Du är inloggad igen. Försök en gång till.',
 
   detailTitle: 'Fullmakt',
   factPrincipal: 'Fullmaktsgivare',
@@ -364,6 +366,8 @@ const en: Strings = {
   granted: 'Done. The power of attorney is now valid.',
   stepUp: 'You need to sign in again to do this. It protects you if someone else uses your computer.',
   stepUpLink: 'Sign in again with e-ID',
+  stepUpPasskey: 'Sign in again with a passkey',
+  steppedUp: 'You are signed in again. Please try once more.',
 
   detailTitle: 'Power of attorney',
   factPrincipal: 'Given by',
