@@ -18,7 +18,7 @@ import { partyView } from '../mandates/service.ts';
 import type { PartyView } from '../mandates/schema.ts';
 import type { CheckLookup } from './batch-lookup.ts';
 import type { CheckLog } from './check-log.ts';
-import { activeScopesForAgent, type Candidate, findCandidates, type Link } from './repository.ts';
+import { type ActiveScope, activeScopesForAgent, type Candidate, findCandidates, type Link } from './repository.ts';
 import type { CheckInput, CheckResponse } from './schema.ts';
 
 const DECISION_TOKEN_TYP = 'ombud-decision+jwt';
@@ -309,12 +309,25 @@ async function reach(
     Promise.all(
       serviceIds.map(async (serviceId) => {
         const active = await activeScopesForAgent(db, agent.id, serviceId, now);
+        // An organisation that names the agent passes on what its own clients gave it, where both name the permission.
+        const firms = [...(await findPartiesByIds(db, [...new Set(active.map((s) => s.principalId))])).values()].filter((p) => p.kind === 'organisation');
+        const throughFirms = (
+          await Promise.all(firms.map(async (firm) => (await activeScopesForAgent(db, firm.id, serviceId, now)).map((s) => ({ ...s, firm }))))
+        ).flat();
         const invalidated = await invalidatedForService(
           db,
-          active.map((s) => s.mandateId),
+          [...active, ...throughFirms].map((s) => s.mandateId),
           serviceId,
         );
-        return active.filter((s) => !invalidated.has(s.mandateId));
+        const own = active.filter((s) => !invalidated.has(s.mandateId));
+        const via = throughFirms.flatMap((client) => {
+          const link = own.find((s) => s.principalId === client.firm.id && s.permission === client.permission);
+          if (!link || invalidated.has(client.mandateId) || client.principalId === agent.id) return [];
+          const { firm, ...scope } = client;
+          return [{ ...scope, via: { organisation: refOf(firm), mandateId: link.mandateId } }];
+        });
+        const reached: Array<ActiveScope & { via?: Basis['via'] }> = [...own, ...via];
+        return reached;
       }),
     ),
     findRepresentedBy(db, agent.id, now),
@@ -338,8 +351,8 @@ async function reach(
       if (!party) continue;
       const entry = entryOf(party);
       if (!entry.permissions.includes(s.permission)) entry.permissions.push(s.permission);
-      if (!entry.basis.some((b) => b.mandateId === s.mandateId)) {
-        entry.basis.push({ kind: 'mandate', mandateId: s.mandateId, mode: s.mode });
+      if (!entry.basis.some((b) => b.mandateId === s.mandateId && b.via?.mandateId === s.via?.mandateId)) {
+        entry.basis.push({ kind: 'mandate', mandateId: s.mandateId, mode: s.mode, ...(s.via ? { via: s.via } : {}) });
       }
     }
     const permissions = deps.policies.service(serviceId)?.permissions.map((p) => p.code) ?? [];
@@ -391,13 +404,15 @@ export interface MyRepresentation {
   principal: PartyView;
   roles: Array<{ kind: RegisterKind; scope?: string[]; rule?: 'alone' | 'jointly'; validTo?: string }>;
   mandateIds: string[];
+  via: PartyView[];
   scopes: Array<{ service: string; permissions: string[] }>;
 }
 
 /**
  * Everyone the signed-in person may act for now, over the whole catalogue: the mandates that
- * name them and their legal roles from the registers (shown even where no service accepts the
- * role yet), with what they may do on each service. Names follow the protected-identity rule.
+ * name them, the organisations they act through, and their legal roles from the registers
+ * (shown even where no service accepts the role yet), with what they may do on each service.
+ * Names follow the protected-identity rule.
  */
 export async function representationsOfPerson(deps: CheckDeps, partyId: string): Promise<MyRepresentation[]> {
   const agent = (await findPartiesByIds(deps.database.db, [partyId])).get(partyId);
@@ -410,7 +425,7 @@ export async function representationsOfPerson(deps: CheckDeps, partyId: string):
     if (!party) return undefined;
     let entry = byPrincipal.get(id);
     if (!entry) {
-      entry = { principal: partyView(party, partyId), roles: [], mandateIds: [], scopes: [] };
+      entry = { principal: partyView(party, partyId), roles: [], mandateIds: [], via: [], scopes: [] };
       byPrincipal.set(id, entry);
     }
     return entry;
@@ -428,7 +443,12 @@ export async function representationsOfPerson(deps: CheckDeps, partyId: string):
       const entry = entryOf(id);
       if (!entry) continue;
       entry.scopes.push({ service, permissions: rep.permissions });
-      for (const b of rep.basis) if (b.mandateId && !entry.mandateIds.includes(b.mandateId)) entry.mandateIds.push(b.mandateId);
+      for (const b of rep.basis) {
+        const firm = b.via && [...principals.values()].find((p) => p.kind === 'organisation' && p.nationalId === b.via?.organisation.id);
+        if (firm) {
+          if (!entry.via.some((v) => v.id === firm.nationalId)) entry.via.push(partyView(firm, partyId));
+        } else if (b.mandateId && !entry.mandateIds.includes(b.mandateId)) entry.mandateIds.push(b.mandateId);
+      }
     }
   }
   return [...byPrincipal.values()];

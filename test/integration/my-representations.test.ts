@@ -6,6 +6,7 @@ interface Item {
   principal: { type: string; id: string; name?: string };
   roles: { kind: string; scope?: string[]; rule?: string }[];
   mandateIds: string[];
+  via: { type: string; id: string; name?: string }[];
   scopes: { service: string; permissions: string[] }[];
 }
 
@@ -64,6 +65,40 @@ describe.each(ENGINES)('whom I may act for, on %s', (engine) => {
     expect(org?.scopes.map((s) => s.service)).toContain('exempelbanken.accounts');
     const joint = (await itemsOf(PEOPLE.erik)).find((i) => i.principal.type === 'organisation');
     expect(joint?.roles).toEqual([{ kind: 'signatory', rule: 'jointly' }]);
+  });
+
+  it('an employee acting through a firm sees the firm’s client, with what both mandates name', async () => {
+    const firm = { type: 'organisation' as const, id: DEMO_ORGANISATION.id };
+    const anna = await server.signIn(PEOPLE.anna);
+    const toFirm = await anna.post('/api/mandates', {
+      agents: [firm],
+      scopes: [{ service: 'skatteverket.income-tax', permissions: ['view-return', 'submit-return'] }],
+      validTo: inDays(60),
+    });
+    expect(toFirm.status).toBe(201);
+    expect(find(await itemsOf(PEOPLE.erik), PEOPLE.anna)).toBeUndefined();
+
+    // Tolvan signs alone for the firm and lets Erik view returns for it.
+    const tolvan = await server.signIn(PEOPLE.tolvan);
+    const toErik = await tolvan.post('/api/mandates', {
+      principal: firm,
+      agents: [person(PEOPLE.erik)],
+      scopes: [{ service: 'skatteverket.income-tax', permissions: ['view-return'] }],
+      validTo: inDays(30),
+    });
+    expect(toErik.status).toBe(201);
+    const items = await itemsOf(PEOPLE.erik);
+    expect(find(items, PEOPLE.anna)).toEqual({
+      principal: { type: 'person', id: PEOPLE.anna, name: 'Anna Andersson' },
+      roles: [],
+      mandateIds: [],
+      via: [{ type: 'organisation', id: DEMO_ORGANISATION.id, name: DEMO_ORGANISATION.name }],
+      scopes: [{ service: 'skatteverket.income-tax', permissions: ['view-return'] }],
+    });
+    expect(find(items, DEMO_ORGANISATION.id)?.mandateIds).toEqual([toErik.body.id]);
+
+    await tolvan.post(`/api/mandates/${toErik.body.id}/revoke`, {});
+    expect(find(await itemsOf(PEOPLE.erik), PEOPLE.anna)).toBeUndefined();
   });
 
   it('a principal with protected identity is listed without a name; others see nothing of it', async () => {

@@ -47,6 +47,7 @@ export interface Representation {
   principal: PartyView;
   roles: { kind: 'guardian' | 'trustee' | 'signatory'; scope?: string[]; rule?: 'alone' | 'jointly'; validTo?: string }[];
   mandateIds: string[];
+  via: PartyView[];
   scopes: { service: string; permissions: string[] }[];
 }
 

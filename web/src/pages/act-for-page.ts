@@ -7,7 +7,7 @@ import { empty, failed, loading } from '../components/states.ts';
 import { formatDate, formatList, t } from '../i18n/i18n.ts';
 import { describeScopes, formatPersonalNumber, lastDay, partyName, upperFirst } from '../mandate-text.ts';
 
-/** Why I may act for this principal, in the reader's words: each legal role, then the mandates. */
+/** Why I may act for this principal, in the reader's words: each legal role, the mandates, the organisations I act through. */
 function reasons(rep: Representation): string[] {
   const s = t();
   const roles = rep.roles.map((role) => {
@@ -15,7 +15,9 @@ function reasons(rep: Representation): string[] {
     if (role.kind === 'trustee') return s.roleTrustee(formatList((role.scope ?? []).map((code) => s.trusteeScopes[code] ?? code)));
     return role.rule === 'alone' ? s.roleSignatoryAlone : s.roleSignatoryJointly;
   });
-  return rep.mandateIds.length > 0 ? [...roles, s.roleMandate(rep.mandateIds.length)] : roles;
+  if (rep.mandateIds.length > 0) roles.push(s.roleMandate(rep.mandateIds.length));
+  if (rep.via.length > 0) roles.push(s.roleVia(formatList(rep.via.map(partyName))));
+  return roles;
 }
 
 /**
