@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_JOINT_COMPANY, seedDemo } from '../../server/demo.ts';
+import { DEMO_JOINT_COMPANY, DEMO_ORGANISATION, seedDemo } from '../../server/demo.ts';
 import { checkPage, openBrowser, type TestBrowser } from '../support/browser.ts';
 import { inDays, PEOPLE, person, startServer, type TestServer } from '../support/server.ts';
 
@@ -126,6 +126,23 @@ describe('representing others in a browser', () => {
     await checkPage(page, 'represent-07-approved');
     const after = await erik.get(`/api/mandates/${granted.body.id}`);
     expect(after.body.status).toBe('active');
+  });
+
+  it('an employee sees the client of the firm that lets them act for it', async () => {
+    const firm = { type: 'organisation' as const, id: DEMO_ORGANISATION.id };
+    const anna = await server.signIn(PEOPLE.anna);
+    const tax = { service: 'skatteverket.income-tax', permissions: ['view-return'] };
+    expect((await anna.post('/api/mandates', { agents: [firm], scopes: [tax], validTo: inDays(60) })).status).toBe(201);
+    const tolvan = await server.signIn(PEOPLE.tolvan);
+    expect((await tolvan.post('/api/mandates', { principal: firm, agents: [person(PEOPLE.erik)], scopes: [tax], validTo: inDays(30) })).status).toBe(201);
+
+    await signOut();
+    await signInAs('Erik Lindqvist');
+    await openActFor();
+    const client = card('Anna Andersson');
+    await client.getByText('Exempelbyrån AB har en fullmakt och har låtit dig använda den.').waitFor();
+    await client.getByText('Se deklarationen (Skatteverket)').waitFor();
+    await checkPage(page, 'represent-08-through-firm');
   });
 
   it('ran under the strict Content-Security-Policy without a violation or a script error', () => {

@@ -97,6 +97,19 @@ describe.each(ENGINES)('whom I may act for, on %s', (engine) => {
     });
     expect(find(items, DEMO_ORGANISATION.id)?.mandateIds).toEqual([toErik.body.id]);
 
+    // The agencies' listing is the same function: it names the firm and both mandates, as a check would.
+    const agency = await server.agency('firm-listing', ['skatteverket.income-tax']);
+    const listing = await server.anonymous().send('GET', `/api/v1/representations?agent=${PEOPLE.erik}&service=skatteverket.income-tax`, {
+      headers: { authorization: `Bearer ${await agency.token()}` },
+    });
+    expect(listing.body.items).toContainEqual({
+      principal: person(PEOPLE.anna),
+      permissions: ['view-return'],
+      basis: [{ kind: 'mandate', mandateId: toFirm.body.id, mode: 'several', via: { organisation: firm, mandateId: toErik.body.id } }],
+    });
+    const check = await agency.check({ agent: person(PEOPLE.erik), principal: person(PEOPLE.anna), service: 'skatteverket.income-tax', permission: 'view-return', assurance: 'substantial' });
+    expect(check.body.decision).toBe('permit');
+
     await tolvan.post(`/api/mandates/${toErik.body.id}/revoke`, {});
     expect(find(await itemsOf(PEOPLE.erik), PEOPLE.anna)).toBeUndefined();
   });
