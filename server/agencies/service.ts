@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { appendAudit } from '../audit/service.ts';
 import type { Database } from '../db/database.ts';
 import { hashClientSecret, MIN_SECRET_LENGTH } from '../identity/client-secret.ts';
-import { InvalidIdentityNumberError, parseOrganisationNumber } from '../identity/identity-number.ts';
+import { organisationNumber } from '../parties/schema.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
 import { type Agency, upsertAgency } from './repository.ts';
 
@@ -23,16 +23,6 @@ const publicJwks = z.object({
     .min(1),
 });
 
-const orgNumber = z.string().transform((value, ctx) => {
-  try {
-    return parseOrganisationNumber(value).value;
-  } catch (err) {
-    if (!(err instanceof InvalidIdentityNumberError)) throw err;
-    ctx.addIssue({ code: 'custom', message: err.message });
-    return z.NEVER;
-  }
-});
-
 /** https, or plain http to this machine only (a local agency in development and tests). */
 const jwksUrl = z
   .url({ protocol: /^https?$/ })
@@ -48,7 +38,7 @@ const agencyInput = z
     services: z.array(z.string()).min(1),
     jwks: publicJwks.optional(),
     jwksUrl: jwksUrl.optional(),
-    orgNumber: orgNumber.optional(),
+    orgNumber: organisationNumber.optional(),
     clientSecret: z.string().min(MIN_SECRET_LENGTH, `a client secret has at least ${MIN_SECRET_LENGTH} characters`).max(500).optional(),
     tokenScopes: z.array(z.enum(TOKEN_SCOPES)).optional(),
     idTokenIssuer: z.string().min(1).max(500).optional(),

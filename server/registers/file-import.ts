@@ -2,22 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { isoDateTime } from '../http/schemas.ts';
-import { adulthoodOf, InvalidIdentityNumberError, parseOrganisationNumber } from '../identity/identity-number.ts';
-import { personNumber } from '../parties/schema.ts';
+import { adulthoodOf } from '../identity/identity-number.ts';
+import { organisationNumber, personNumber } from '../parties/schema.ts';
 import { type RegisterAdapter, type RegisterBatch, type RegisterEntry, RegisterInputError, type RegisterProblem } from './adapter.ts';
-
-const organisationNumber = z
-  .string()
-  .max(20)
-  .transform((value, ctx) => {
-    try {
-      return parseOrganisationNumber(value).value;
-    } catch (err) {
-      if (!(err instanceof InvalidIdentityNumberError)) throw err;
-      ctx.addIssue({ code: 'custom', message: err.message });
-      return z.NEVER;
-    }
-  });
 
 const lineSchema = z.discriminatedUnion('kind', [
   z.strictObject({
