@@ -1,8 +1,9 @@
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { agencyOf, requireAgency } from '../identity/agency-tokens.ts';
-import { checkBody, checkResponse, representationsQuery, representationsResponse } from './schema.ts';
-import { type CheckDeps, check, representations } from './service.ts';
+import { requireSession, sessionOf } from '../identity/sessions.ts';
+import { checkBody, checkResponse, myRepresentationsResponse, representationsQuery, representationsResponse } from './schema.ts';
+import { type CheckDeps, check, representations, representationsOfPerson } from './service.ts';
 
 /** What the check engine needs from the application; every API that asks checks builds it here. */
 export function checkDepsOf(ctx: AppContext): CheckDeps {
@@ -50,6 +51,21 @@ export function checkRoutes(api: ApiRouter, ctx: AppContext): void {
     },
     async (koa, { query }) => {
       koa.body = { items: await representations(deps, agencyOf(koa), query.agent, query.service) };
+    },
+  );
+
+  api.add(
+    {
+      method: 'get',
+      path: '/api/representations',
+      summary: 'Everyone I may act for now, by mandate or by register (guardian, trustee, signatory), and what I may do for each',
+      tag: 'Mandates',
+      security: 'session',
+      use: [requireSession(ctx.database.db, ctx.config)],
+      responses: { 200: { description: 'Principals, my roles and what I may do', schema: myRepresentationsResponse } },
+    },
+    async (koa) => {
+      koa.body = { items: await representationsOfPerson(deps, sessionOf(koa).partyId) };
     },
   );
 }

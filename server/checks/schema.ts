@@ -63,3 +63,30 @@ export const representationsResponse = z
     ),
   })
   .meta({ id: 'Representations' });
+
+export const myRepresentationsResponse = z
+  .object({
+    items: z.array(
+      z.object({
+        principal: z.object({ type: z.enum(['person', 'organisation']), id: z.string(), name: z.string().optional() }),
+        roles: z
+          .array(
+            z.object({
+              kind: z.enum(['guardian', 'trustee', 'signatory']),
+              scope: z.array(z.string()).optional(),
+              rule: z.enum(['alone', 'jointly']).optional(),
+              validTo: z.string().optional(),
+            }),
+          )
+          .meta({ description: 'Legal representation from the registers: guardian of a minor, trustee (with scope), company signatory (with rule)' }),
+        mandateIds: z.array(z.uuid()).meta({ description: 'The active mandates that name me' }),
+        via: z
+          .array(z.object({ type: z.enum(['person', 'organisation']), id: z.string(), name: z.string().optional() }))
+          .meta({ description: 'Organisations named in a mandate from the principal, through whose own mandate I act' }),
+        scopes: z
+          .array(z.object({ service: z.string(), permissions: z.array(z.string()) }))
+          .meta({ description: 'What I may do now for the principal on each service, by any of the above' }),
+      }),
+    ),
+  })
+  .meta({ id: 'MyRepresentations' });

@@ -14,9 +14,11 @@ import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/
 import type { PartyRef } from '../parties/schema.ts';
 import type { BasisKind, Facts, PolicyEngine } from '../policy/engine.ts';
 import { findRepresentedBy, type RegisterRow } from '../registers/repository.ts';
+import { partyView } from '../mandates/service.ts';
+import type { PartyView } from '../mandates/schema.ts';
 import type { CheckLookup } from './batch-lookup.ts';
 import type { CheckLog } from './check-log.ts';
-import { activeScopesForAgent, type Candidate, type Link } from './repository.ts';
+import { type ActiveScope, activeScopesForAgent, type Candidate, type Link } from './repository.ts';
 import type { CheckInput, CheckResponse } from './schema.ts';
 
 const DECISION_TOKEN_TYP = 'ombud-decision+jwt';
@@ -282,11 +284,89 @@ export interface Representation {
 }
 
 /**
- * Whom the agent may act for on a service now; the listing itself is recorded for each
- * principal. Mandates are listed by the permissions they name. A register basis is listed with
- * the permissions the service's policy grants it on what is known without a request (no
- * assurance level, no amount), so it never promises more than a check would give.
+ * Whom the agent may act for now on each service, by mandate or register, keyed by service and
+ * then by principal. Mandates are listed by the permissions they name. A register basis is
+ * listed with the permissions the service's policy grants it on what is known without a
+ * request (no assurance level, no amount), so it never promises more than a check would give.
  */
+async function reach(
+  deps: CheckDeps,
+  agent: Party,
+  serviceIds: readonly string[],
+  now: Date,
+): Promise<{ principals: Map<string, Party>; registered: RegisterRow[]; byService: Map<string, Map<string, Representation>> }> {
+  const db = deps.database.db;
+  const [perService, registered] = await Promise.all([
+    Promise.all(
+      serviceIds.map(async (serviceId) => {
+        const active = await activeScopesForAgent(db, agent.id, serviceId, now);
+        // An organisation that names the agent passes on what its own clients gave it, where both name the permission.
+        const firms = [...(await findPartiesByIds(db, [...new Set(active.map((s) => s.principalId))])).values()].filter((p) => p.kind === 'organisation');
+        const throughFirms = (
+          await Promise.all(firms.map(async (firm) => (await activeScopesForAgent(db, firm.id, serviceId, now)).map((s) => ({ ...s, firm }))))
+        ).flat();
+        const invalidated = await invalidatedForService(
+          db,
+          [...active, ...throughFirms].map((s) => s.mandateId),
+          serviceId,
+        );
+        const own = active.filter((s) => !invalidated.has(s.mandateId));
+        const via = throughFirms.flatMap((client) => {
+          const link = own.find((s) => s.principalId === client.firm.id && s.permission === client.permission);
+          if (!link || invalidated.has(client.mandateId) || client.principalId === agent.id) return [];
+          const { firm, ...scope } = client;
+          return [{ ...scope, via: { organisation: refOf(firm), mandateId: link.mandateId } }];
+        });
+        const reached: Array<ActiveScope & { via?: Basis['via'] }> = [...own, ...via];
+        return reached;
+      }),
+    ),
+    findRepresentedBy(db, agent.id, now),
+  ]);
+  const principals = await findPartiesByIds(db, [...perService.flat().map((s) => s.principalId), ...registered.map((r) => r.representedId)]);
+  const agentRef = refOf(agent);
+  const byService = new Map<string, Map<string, Representation>>();
+  serviceIds.forEach((serviceId, i) => {
+    const byPrincipal = new Map<string, Representation>();
+    byService.set(serviceId, byPrincipal);
+    const entryOf = (party: Party) => {
+      let entry = byPrincipal.get(party.id);
+      if (!entry) {
+        entry = { principal: refOf(party), permissions: [], basis: [] };
+        byPrincipal.set(party.id, entry);
+      }
+      return entry;
+    };
+    for (const s of perService[i] ?? []) {
+      const party = principals.get(s.principalId);
+      if (!party) continue;
+      const entry = entryOf(party);
+      if (!entry.permissions.includes(s.permission)) entry.permissions.push(s.permission);
+      if (!entry.basis.some((b) => b.mandateId === s.mandateId && b.via?.mandateId === s.via?.mandateId)) {
+        entry.basis.push({ kind: 'mandate', mandateId: s.mandateId, mode: s.mode, ...(s.via ? { via: s.via } : {}) });
+      }
+    }
+    const permissions = deps.policies.service(serviceId)?.permissions.map((p) => p.code) ?? [];
+    for (const r of registered) {
+      const principal = principals.get(r.representedId);
+      if (!principal) continue;
+      let basis: Basis | undefined;
+      const granted = permissions.filter((permission) => {
+        const input: CheckInput = { agent: agentRef, principal: refOf(principal), service: serviceId, permission };
+        const verdict = judgeRegister({ deps, input, agent, principal, at: now }, r);
+        if (verdict.permit) basis = verdict.basis;
+        return verdict.permit;
+      });
+      if (!basis) continue;
+      const entry = entryOf(principal);
+      for (const p of granted) if (!entry.permissions.includes(p)) entry.permissions.push(p);
+      entry.basis.push(basis);
+    }
+  });
+  return { principals, registered, byService };
+}
+
+/** Whom the agent may act for on a service now; the listing itself is recorded for each principal. */
 export async function representations(
   deps: CheckDeps,
   agency: AgencyPrincipal,
@@ -294,52 +374,9 @@ export async function representations(
   serviceId: string,
 ): Promise<Representation[]> {
   assertServiceOwned(deps, agency, serviceId);
-  const db = deps.database.db;
-  const agent = await findPartyByRef(db, agentRef);
+  const agent = await findPartyByRef(deps.database.db, agentRef);
   if (!agent) return [];
-  const now = new Date();
-  const [active, registered] = await Promise.all([activeScopesForAgent(db, agent.id, serviceId, now), findRepresentedBy(db, agent.id, now)]);
-  const invalidated = await invalidatedForService(
-    db,
-    active.map((s) => s.mandateId),
-    serviceId,
-  );
-  const scopes = active.filter((s) => !invalidated.has(s.mandateId));
-  const principals = await findPartiesByIds(db, [...scopes.map((s) => s.principalId), ...registered.map((r) => r.representedId)]);
-  const byPrincipal = new Map<string, Representation>();
-  const entryOf = (party: Party) => {
-    let entry = byPrincipal.get(party.id);
-    if (!entry) {
-      entry = { principal: refOf(party), permissions: [], basis: [] };
-      byPrincipal.set(party.id, entry);
-    }
-    return entry;
-  };
-  for (const s of scopes) {
-    const party = principals.get(s.principalId);
-    if (!party) continue;
-    const entry = entryOf(party);
-    if (!entry.permissions.includes(s.permission)) entry.permissions.push(s.permission);
-    if (!entry.basis.some((b) => b.mandateId === s.mandateId)) {
-      entry.basis.push({ kind: 'mandate', mandateId: s.mandateId, mode: s.mode });
-    }
-  }
-  const permissions = deps.policies.service(serviceId)?.permissions.map((p) => p.code) ?? [];
-  for (const r of registered) {
-    const principal = principals.get(r.representedId);
-    if (!principal) continue;
-    let basis: Basis | undefined;
-    const granted = permissions.filter((permission) => {
-      const input: CheckInput = { agent: agentRef, principal: refOf(principal), service: serviceId, permission };
-      const verdict = judgeRegister({ deps, input, agent, principal, at: now }, r);
-      if (verdict.permit) basis = verdict.basis;
-      return verdict.permit;
-    });
-    if (!basis) continue;
-    const entry = entryOf(principal);
-    for (const p of granted) if (!entry.permissions.includes(p)) entry.permissions.push(p);
-    entry.basis.push(basis);
-  }
+  const byPrincipal = (await reach(deps, agent, [serviceId], new Date())).byService.get(serviceId) ?? new Map<string, Representation>();
   const items = [...byPrincipal.values()];
   await deps.database.transaction((trx) =>
     appendAudit(trx, [
@@ -352,4 +389,58 @@ export async function representations(
     ]),
   );
   return items;
+}
+
+export interface MyRepresentation {
+  principal: PartyView;
+  roles: Array<{ kind: RegisterKind; scope?: string[]; rule?: 'alone' | 'jointly'; validTo?: string }>;
+  mandateIds: string[];
+  via: PartyView[];
+  scopes: Array<{ service: string; permissions: string[] }>;
+}
+
+/**
+ * Everyone the signed-in person may act for now, over the whole catalogue: the mandates that
+ * name them, the organisations they act through, and their legal roles from the registers
+ * (shown even where no service accepts the role yet), with what they may do on each service.
+ * Names follow the protected-identity rule.
+ */
+export async function representationsOfPerson(deps: CheckDeps, partyId: string): Promise<MyRepresentation[]> {
+  const agent = (await findPartiesByIds(deps.database.db, [partyId])).get(partyId);
+  if (!agent) return [];
+  const serviceIds = deps.policies.services().map((s) => s.id);
+  const { principals, registered, byService } = await reach(deps, agent, serviceIds, new Date());
+  const byPrincipal = new Map<string, MyRepresentation>();
+  const entryOf = (id: string) => {
+    const party = principals.get(id);
+    if (!party) return undefined;
+    let entry = byPrincipal.get(id);
+    if (!entry) {
+      entry = { principal: partyView(party, partyId), roles: [], mandateIds: [], via: [], scopes: [] };
+      byPrincipal.set(id, entry);
+    }
+    return entry;
+  };
+  for (const r of registered) {
+    entryOf(r.representedId)?.roles.push({
+      kind: r.kind,
+      ...(r.kind === 'trustee' ? { scope: r.scope } : {}),
+      ...(r.rule ? { rule: r.rule } : {}),
+      ...(r.validTo ? { validTo: r.validTo.toISOString() } : {}),
+    });
+  }
+  for (const [service, reps] of byService) {
+    for (const [id, rep] of reps) {
+      const entry = entryOf(id);
+      if (!entry) continue;
+      entry.scopes.push({ service, permissions: rep.permissions });
+      for (const b of rep.basis) {
+        const firm = b.via && [...principals.values()].find((p) => p.kind === 'organisation' && p.nationalId === b.via?.organisation.id);
+        if (firm) {
+          if (!entry.via.some((v) => v.id === firm.nationalId)) entry.via.push(partyView(firm, partyId));
+        } else if (b.mandateId && !entry.mandateIds.includes(b.mandateId)) entry.mandateIds.push(b.mandateId);
+      }
+    }
+  }
+  return [...byPrincipal.values()];
 }

@@ -55,6 +55,23 @@ describe('sign-in and security page in a browser', () => {
     expect(await passkeys().getByText(/Senast använd/).count()).toBe(1);
   });
 
+  it('offers the passkey when a change needs a recent strong sign-in, and the change then goes through', async () => {
+    // The sign-in is no longer recent: as if the step-up window had passed.
+    await server.ctx.database.db.updateTable('sessions').set({ strong_at: null }).execute();
+    await page.getByRole('link', { name: 'Mina fullmakter' }).click();
+    await page.getByRole('link', { name: 'Visa allt om fullmakten' }).first().click();
+    await page.locator('#end-button').click();
+    await page.locator('#confirm-end').click();
+    await page.getByText('Du behöver logga in igen för att göra det här.', { exact: false }).waitFor();
+    await checkPage(page, 'security-step-up');
+    await page.getByRole('button', { name: 'Logga in igen med nyckel (passkey)' }).click();
+    await page.getByText('Du är inloggad igen. Försök en gång till.').waitFor();
+    await page.getByText('Inloggad som Anna Andersson').waitFor();
+    await page.locator('#confirm-end').click();
+    await page.getByText('Fullmakten är återkallad.').waitFor();
+    await page.getByRole('link', { name: 'Inloggning' }).click();
+  });
+
   it('removes the passkey and signs out everywhere', async () => {
     await page.getByRole('button', { name: 'Ta bort nyckeln Telefonen' }).click();
     await page.getByText('Nyckeln är borttagen.').waitFor();

@@ -40,6 +40,15 @@ export interface Mandate {
   revokedBy?: PartyView;
   revokedRole?: string;
   revokeReason?: string;
+  approvals?: { signatory: PartyView; approvedAt?: string }[];
+}
+
+export interface Representation {
+  principal: PartyView;
+  roles: { kind: 'guardian' | 'trustee' | 'signatory'; scope?: string[]; rule?: 'alone' | 'jointly'; validTo?: string }[];
+  mandateIds: string[];
+  via: PartyView[];
+  scopes: { service: string; permissions: string[] }[];
 }
 
 export interface AuditEvent {
@@ -122,10 +131,12 @@ export const api = {
     services = undefined;
     throw e;
   })),
-  mandates: async (as: 'principal' | 'agent') => (await request<{ items: Mandate[] }>('GET', `/api/mandates?as=${as}`)).items,
+  mandates: async (as: 'principal' | 'agent' | 'signatory') => (await request<{ items: Mandate[] }>('GET', `/api/mandates?as=${as}`)).items,
   mandate: (id: string) => request<Mandate>('GET', `/api/mandates/${encodeURIComponent(id)}`),
   mandateActivity: async (id: string) =>
     (await request<{ items: AuditEvent[] }>('GET', `/api/mandates/${encodeURIComponent(id)}/activity`)).items,
+  representations: async () => (await request<{ items: Representation[] }>('GET', '/api/representations')).items,
+  approve: (id: string) => request<Mandate>('POST', `/api/mandates/${encodeURIComponent(id)}/approve`),
   grant: (body: unknown) => request<Mandate>('POST', '/api/mandates', body),
   revoke: (id: string, reason: string | undefined) =>
     request<Mandate>('POST', `/api/mandates/${encodeURIComponent(id)}/revoke`, reason ? { reason } : {}),

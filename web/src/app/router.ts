@@ -1,8 +1,10 @@
 /** History-API routing: paths are real URLs, so reload, back and bookmarks work. */
 
+export type MandatesTab = 'given' | 'received' | 'signatory';
+
 export type Route =
   | { page: 'start' }
-  | { page: 'mandates'; tab: 'given' | 'received' }
+  | { page: 'mandates'; tab: MandatesTab }
   | { page: 'grant' }
   | { page: 'mandate'; id: string }
   | { page: 'activity' }
@@ -14,7 +16,8 @@ export function parseRoute(location: Location): Route {
   const path = location.pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { page: 'start' };
   if (path === '/mandates') {
-    return { page: 'mandates', tab: new URLSearchParams(location.search).get('tab') === 'received' ? 'received' : 'given' };
+    const tab = new URLSearchParams(location.search).get('tab');
+    return { page: 'mandates', tab: tab === 'received' || tab === 'signatory' ? tab : 'given' };
   }
   if (path === '/grant') return { page: 'grant' };
   const detail = /^\/mandates\/([0-9a-f-]{36})$/i.exec(path);

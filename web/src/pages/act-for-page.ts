@@ -1,18 +1,34 @@
 import { Task } from '@lit/task';
-import { html } from 'lit';
-import { api, type Mandate, type PartyView } from '../api/client.ts';
+import { html, nothing } from 'lit';
+import { api, type Representation } from '../api/client.ts';
 import { session } from '../app/session.ts';
 import { LightElement } from '../components/light-element.ts';
 import { empty, failed, loading } from '../components/states.ts';
-import { t } from '../i18n/i18n.ts';
-import { describeScopes, partyName, upperFirst } from '../mandate-text.ts';
+import { formatDate, formatList, t } from '../i18n/i18n.ts';
+import { describeScopes, formatPersonalNumber, lastDay, partyName, upperFirst } from '../mandate-text.ts';
 
-/** As an agent: whom I may act for now and what I may do for each; choosing one switches the role in the header. */
+/** Why I may act for this principal, in the reader's words: each legal role, the mandates, the organisations I act through. */
+function reasons(rep: Representation): string[] {
+  const s = t();
+  const roles = rep.roles.map((role) => {
+    if (role.kind === 'guardian') return role.validTo ? s.roleGuardian(formatDate(lastDay(role.validTo))) : s.roleGuardianOpen;
+    if (role.kind === 'trustee') return s.roleTrustee(formatList((role.scope ?? []).map((code) => s.trusteeScopes[code] ?? code)));
+    return role.rule === 'alone' ? s.roleSignatoryAlone : s.roleSignatoryJointly;
+  });
+  if (rep.mandateIds.length > 0) roles.push(s.roleMandate(rep.mandateIds.length));
+  if (rep.via.length > 0) roles.push(s.roleVia(formatList(rep.via.map(partyName))));
+  return roles;
+}
+
+/**
+ * As an agent: everyone I may act for now, by a power of attorney or by law (guardian, trustee,
+ * signatory), and what I may do for each; choosing one switches the role in the header.
+ */
 export class ActForPage extends LightElement {
   private data = new Task(this, {
     task: async () => {
-      const [mandates, services] = await Promise.all([api.mandates('agent'), api.services()]);
-      return { mandates: mandates.filter((m) => m.status === 'active'), services };
+      const [representations, services] = await Promise.all([api.representations(), api.services()]);
+      return { representations, services };
     },
     args: () => [],
   });
@@ -37,25 +53,26 @@ export class ActForPage extends LightElement {
       ${this.data.render({
         pending: loading,
         error: () => failed(() => this.data.run()),
-        complete: ({ mandates, services }) => {
-          const principals = new Map<string, { party: PartyView; mandates: Mandate[] }>();
-          for (const m of mandates) {
-            const entry = principals.get(m.principal.id) ?? { party: m.principal, mandates: [] };
-            entry.mandates.push(m);
-            principals.set(m.principal.id, entry);
-          }
-          if (principals.size === 0) return empty(s.emptyActFor);
+        complete: ({ representations, services }) => {
+          if (representations.length === 0) return empty(s.emptyActFor);
           return html`<ul class="plain cards">
-            ${[...principals.values()].map(({ party, mandates: own }) => {
+            ${representations.map((rep) => {
+              const party = rep.principal;
               const acting = session.actingFor?.id === party.id;
               const headingId = `principal-${party.id}`;
-              return html`<li class="card" aria-labelledby=${headingId}>
+              return html`<li class="card represent" aria-labelledby=${headingId}>
                 <h2 id=${headingId}>${partyName(party)}</h2>
-                <p>${s.youMay}</p>
-                <ul>${own.map((m) => html`<li>${upperFirst(describeScopes(m.scopes, services))}</li>`)}</ul>
+                ${party.type === 'organisation' ? html`<p>${s.organisationNumber(formatPersonalNumber(party.id))}</p>` : nothing}
+                <ul>${reasons(rep).map((r) => html`<li>${r}</li>`)}</ul>
+                ${rep.scopes.length > 0
+                  ? html`<p>${s.youMay}</p>
+                      <ul>${rep.scopes.map((scope) => html`<li>${upperFirst(describeScopes([scope], services))}</li>`)}</ul>`
+                  : html`<p>${s.nothingYet}</p>`}
                 ${acting
                   ? html`<p class="notice notice-ok">${s.currentlyActing}</p>`
-                  : html`<button type="button" class="button" @click=${() => session.setActingFor(party)}>${s.actFor(partyName(party))}</button>`}
+                  : rep.scopes.length === 0
+                    ? nothing
+                    : html`<button type="button" class="button" @click=${() => session.setActingFor(party)}>${s.actFor(partyName(party))}</button>`}
               </li>`;
             })}
           </ul>`;

@@ -19,6 +19,7 @@ export class MandateDetail extends LightElement {
     busy: { state: true },
     done: { state: true },
     problem: { state: true },
+    approvedNow: { state: true },
   };
   declare mandateId: string;
   declare confirming: boolean;
@@ -26,6 +27,7 @@ export class MandateDetail extends LightElement {
   declare busy: boolean;
   declare done: boolean;
   declare problem: 'step-up' | 'generic' | undefined;
+  declare approvedNow: boolean;
   private focusSelector: string | undefined;
 
   constructor() {
@@ -36,6 +38,7 @@ export class MandateDetail extends LightElement {
     this.busy = false;
     this.done = false;
     this.problem = undefined;
+    this.approvedNow = false;
   }
 
   private data = new Task(this, {
@@ -80,6 +83,47 @@ export class MandateDetail extends LightElement {
     }
   }
 
+  private async approve() {
+    this.busy = true;
+    this.problem = undefined;
+    try {
+      await api.approve(this.mandateId);
+      this.approvedNow = true;
+      this.focusSelector = '#approved-message';
+      await this.data.run();
+    } catch (e) {
+      this.problem = e instanceof ApiProblem && e.code === 'step-up-required' ? 'step-up' : 'generic';
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Who of the joint signatories has approved an organisation's mandate, and the button for me if I have not. */
+  private renderApprovals(mandate: Mandate) {
+    const s = t();
+    const approvals = mandate.approvals ?? [];
+    if (approvals.length === 0) return nothing;
+    const me = session.me?.party;
+    const mine = approvals.find((a) => a.signatory.id === me?.id);
+    const canApprove = mandate.status === 'pending' && mine !== undefined && !mine.approvedAt;
+    return html`<section aria-labelledby="approvals-heading">
+      <h2 id="approvals-heading">${s.approvalsHeading}</h2>
+      <p>${s.approvalsIntro}</p>
+      <ul>
+        ${approvals.map((a) => {
+          const name = me && a.signatory.id === me.id ? s.youCapital : partyName(a.signatory);
+          return html`<li>${a.approvedAt ? s.approvedBy(name, formatDate(a.approvedAt)) : s.notApprovedBy(name)}</li>`;
+        })}
+      </ul>
+      ${this.approvedNow ? html`<p id="approved-message" class="notice notice-ok" role="status" tabindex="-1">${s.approved}</p>` : nothing}
+      ${canApprove
+        ? html`${this.problem === 'step-up' && !this.confirming ? stepUpNotice(`/mandates/${mandate.id}`) : nothing}
+            ${this.problem === 'generic' && !this.confirming ? html`<p class="field-error" role="alert">${s.errorGeneric}</p>` : nothing}
+            <p><button id="approve-button" type="button" class="button" ?disabled=${this.busy} @click=${() => this.approve()}>${s.approve}</button></p>`
+        : nothing}
+    </section>`;
+  }
+
   private renderEnd(mandate: Mandate, asPrincipal: boolean) {
     const s = t();
     if (mandate.status === 'revoked' || mandate.status === 'expired') return nothing;
@@ -104,10 +148,12 @@ export class MandateDetail extends LightElement {
   private renderMandate(mandate: Mandate, services: readonly Service[]) {
     const s = t();
     const me = session.me?.party;
-    const asPrincipal = me !== undefined && mandate.principal.id === me.id;
+    // A signatory of an organisation principal speaks for it: ending the mandate is revoking it, not giving it back.
+    const asPrincipal =
+      me !== undefined && (mandate.principal.id === me.id || (mandate.principal.type === 'organisation' && !mandate.agents.some((a) => a.id === me.id)));
     const fact = (term: string, value: unknown) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`;
     return html`
-      ${statusBadge(mandate.status)}
+      ${statusBadge(mandate)}
       <p class="sentence">${mandateSentence(mandate, services, me)}</p>
       ${this.done
         ? html`<p id="done-message" class="notice notice-ok" role="status" tabindex="-1">${asPrincipal ? s.revoked : s.givenBack}</p>`
@@ -124,6 +170,7 @@ export class MandateDetail extends LightElement {
         ${mandate.revokedAt ? fact(s.factEnded, formatDateTime(mandate.revokedAt)) : nothing}
         ${mandate.revokeReason ? fact(s.factReason, mandate.revokeReason) : nothing}
       </dl>
+      ${this.renderApprovals(mandate)}
       ${this.renderEnd(mandate, asPrincipal)}
     `;
   }

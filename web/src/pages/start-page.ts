@@ -5,6 +5,7 @@ import { LightElement } from '../components/light-element.ts';
 import { failed, loading } from '../components/states.ts';
 import { localised, t } from '../i18n/i18n.ts';
 import { formatPersonalNumber } from '../mandate-text.ts';
+import { signInWithPasskey } from '../app/passkey-sign-in.ts';
 
 /**
  * The first page: what the service is, and how to sign in.
@@ -36,10 +37,7 @@ export class StartPage extends LightElement {
   private async passkeySignIn() {
     this.passkeyError = false;
     try {
-      const { startAuthentication } = await import('@simplewebauthn/browser');
-      const options = await api.passkeyAuthenticationOptions();
-      const response = await startAuthentication({ optionsJSON: options as Parameters<typeof startAuthentication>[0]['optionsJSON'] });
-      await api.passkeyAuthenticationVerify(response);
+      await signInWithPasskey();
       this.dispatchEvent(new Event('signed-in', { bubbles: true }));
     } catch {
       this.passkeyError = true;
