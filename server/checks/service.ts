@@ -18,7 +18,7 @@ import { partyView } from '../mandates/service.ts';
 import type { PartyView } from '../mandates/schema.ts';
 import type { CheckLookup } from './batch-lookup.ts';
 import type { CheckLog } from './check-log.ts';
-import { type ActiveScope, activeScopesForAgent, type Candidate, findCandidates, type Link } from './repository.ts';
+import { type ActiveScope, activeScopesForAgent, type Candidate, type Link } from './repository.ts';
 import type { CheckInput, CheckResponse } from './schema.ts';
 
 const DECISION_TOKEN_TYP = 'ombud-decision+jwt';
@@ -199,35 +199,26 @@ function judgeRegister(asked: Asked, r: RegisterRow): Verdict {
  */
 export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: CheckInput): Promise<CheckResponse> {
   assertServiceOwned(deps, agency, input.service, input.permission);
-  // Reads go where the lookup reads: a synchronous standby when one is configured.
-  const db = deps.lookup.database.db;
   const at = input.at ?? new Date();
-  const { agent, principal } = await deps.lookup.parties(input);
+  const registerKinds = (deps.policies.service(input.service)?.acceptedBases ?? []).filter((b): b is RegisterKind => b !== 'mandate');
+  // One batched read with the checks arriving alongside, on a synchronous standby when one is configured.
+  const { agent, principal, found, invalidated, firms, coAgentIds } = await deps.lookup.lookup({
+    agent: input.agent,
+    principal: input.principal,
+    service: input.service,
+    permission: input.permission,
+    registerKinds,
+    coAgents: input.coAgents,
+  });
 
   const reasons: Reason[] = [];
   const basis: Basis[] = [];
   let firstMandateId: string | undefined;
   const firmIds = new Set<string>();
   if (agent && principal) {
-    const registerKinds = (deps.policies.service(input.service)?.acceptedBases ?? []).filter((b): b is RegisterKind => b !== 'mandate');
-    const found = await findCandidates(db, { principalId: principal.id, agentId: agent.id, service: input.service, permission: input.permission, registerKinds });
     firstMandateId = found.mandates[0]?.id;
     // A mandate an agency declared invalid for this service is no basis, nor is anything passed on from it.
-    const invalidated = await invalidatedForService(
-      db,
-      [...found.mandates, ...found.organisationLinks].flatMap((m) => [m.id, ...m.ancestors.map((a) => a.id)]),
-      input.service,
-    );
     const isInvalidated = (m: Candidate) => [m, ...m.ancestors].some((l) => invalidated.has(l.id));
-    const coAgentIds = new Set<string>();
-    for (const ref of input.coAgents ?? []) {
-      const co = await findPartyByRef(db, ref);
-      if (co) coAgentIds.add(co.id);
-    }
-    const firms = await findPartiesByIds(
-      db,
-      found.organisationLinks.map((l) => l.principalId),
-    );
     const asked: Asked = { deps, input, agent, principal, at };
     const links = found.organisationLinks.filter((l) => !isInvalidated(l));
     const verdicts: Verdict[] = [

@@ -66,23 +66,6 @@ function toRow(r: {
   };
 }
 
-/** Every register fact of the given kinds, in force or not, that lets `representativeId` represent `representedId`. */
-export async function findRegisterRows(
-  db: Queryable,
-  representativeId: string,
-  representedId: string,
-  kinds: readonly RegisterKind[],
-): Promise<RegisterRow[]> {
-  const rows = await db
-    .selectFrom('register_entries')
-    .select(columns)
-    .where('represented_id', '=', representedId)
-    .where('representative_id', '=', representativeId)
-    .where('kind', 'in', [...kinds])
-    .execute();
-  return rows.map(toRow);
-}
-
 /** The signatories of an organisation in force at `at`. */
 export async function findSignatories(db: Queryable, organisationId: string, at: Date): Promise<RegisterRow[]> {
   const rows = await db
