@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_JOINT_COMPANY, DEMO_ORGANISATION, seedDemo } from '../../server/demo.ts';
-import { checkPage, openBrowser, type TestBrowser } from '../support/browser.ts';
+import { checkPage, devSignIn, openBrowser, type TestBrowser } from '../support/browser.ts';
 import { inDays, PEOPLE, person, startServer, type TestServer } from '../support/server.ts';
 
 /** Acting for someone by law as well as by mandate, and joint signatories approving in the browser. */
@@ -26,12 +26,7 @@ describe('representing others in a browser', () => {
   const header = () => page.locator('header');
   const card = (name: string) => page.locator('li.card', { has: page.getByRole('heading', { name, exact: true }) });
 
-  async function signInAs(name: string) {
-    await page.goto(server.url);
-    await page.getByRole('button', { name }).click();
-    await expect.poll(() => heading().textContent()).toBe('Mina fullmakter');
-    await expect.poll(() => header().textContent()).toContain(name);
-  }
+  const signInAs = (name: string) => devSignIn(page, server.url, name);
 
   async function openActFor() {
     await page.getByRole('link', { name: 'Företräda någon' }).click();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../server/demo.ts';
-import { checkPage, horizontalOverflow, openBrowser, tabTo, type TestBrowser } from '../support/browser.ts';
+import { checkPage, devSignIn, horizontalOverflow, openBrowser, tabTo, type TestBrowser } from '../support/browser.ts';
 import { PEOPLE, person, startServer, type TestAgency, type TestServer } from '../support/server.ts';
 
 /** One story through the web app, in order: each step starts where the previous one ended. */
@@ -29,12 +29,7 @@ describe('web app in a browser', () => {
   const heading = () => page.locator('main h1');
   const header = () => page.locator('header');
 
-  async function signInAs(name: string) {
-    await page.goto(server.url);
-    await page.getByRole('button', { name }).click();
-    await expect.poll(() => heading().textContent()).toBe('Mina fullmakter');
-    await expect.poll(() => header().textContent()).toContain(name);
-  }
+  const signInAs = (name: string) => devSignIn(page, server.url, name);
 
   /** The agency asks, through the API, whether Erik may file Anna's tax return. */
   async function agencyDecision(): Promise<string> {

@@ -130,3 +130,11 @@ export async function tabTo(page: Page, selector: string, options: { backwards?:
   }
   throw new Error(`Tab never reached ${selector}`);
 }
+
+/** One-click demo sign-in from the start page (development mode), ending on "Mina fullmakter". */
+export async function devSignIn(page: Page, baseUrl: string, name: string): Promise<void> {
+  await page.goto(baseUrl);
+  await page.getByRole('button', { name }).click();
+  await expect.poll(() => page.locator('main h1').textContent()).toBe('Mina fullmakter');
+  await expect.poll(() => page.locator('header').textContent()).toContain(name);
+}
