@@ -10,9 +10,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
 import { registerAgency } from '../server/agencies/service.ts';
+import { requestAccessToken, signClientAssertion } from '../server/agencies/token-client.ts';
 import { projectRoot, readConfig } from '../server/config.ts';
 import { Database } from '../server/db/database.ts';
 import { migrate } from '../server/db/migrate.ts';
@@ -201,24 +202,8 @@ async function benchAgency(database: Database, policies: PolicyEngine, baseUrl: 
   });
   return {
     token: async () => {
-      const now = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({ jti: randomUUID() })
-        .setProtectedHeader({ alg: 'ES256', kid: 'bench' })
-        .setIssuer(AGENCY)
-        .setSubject(AGENCY)
-        .setAudience(`${baseUrl}/oauth/token`)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 60)
-        .sign(privateKey);
-      const res = await fetch(`${baseUrl}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: assertion,
-        }),
-      });
+      const tokenUrl = `${baseUrl}/oauth/token`;
+      const res = await requestAccessToken(tokenUrl, await signClientAssertion(tokenUrl, { agencyId: AGENCY, kid: 'bench', privateKey }, 60));
       if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { access_token: string }).access_token;
     },

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { importJWK, type JWK } from 'jose';
 import { AgencyInputError, registerAgency } from '../agencies/service.ts';
+import { requestAccessToken, signClientAssertion } from '../agencies/token-client.ts';
 import { verifyAuditChain } from '../audit/service.ts';
 import { ConfigError, readConfig } from '../config.ts';
 import { openDatabase } from '../context.ts';
@@ -74,16 +75,9 @@ async function demoAssertion(): Promise<string> {
   } catch {
     throw new UsageError(`No demo agency key at ${keyFile}: start the server once in development mode (npm start).`);
   }
-  const key = await importJWK(jwk, 'ES256');
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid: jwk.kid as string })
-    .setIssuer(DEMO_AGENCY_ID)
-    .setSubject(DEMO_AGENCY_ID)
-    .setAudience(`${config.publicUrl}/oauth/token`)
-    .setJti(crypto.randomUUID())
-    .setIssuedAt()
-    .setExpirationTime('2m')
-    .sign(key);
+  const privateKey = await importJWK(jwk, 'ES256');
+  if (privateKey instanceof Uint8Array) throw new UsageError(`${keyFile} does not hold an ES256 private key.`);
+  return signClientAssertion(`${config.publicUrl}/oauth/token`, { agencyId: DEMO_AGENCY_ID, kid: jwk.kid as string, privateKey });
 }
 
 async function demoCheck(args: string[]): Promise<void> {
@@ -97,15 +91,7 @@ async function demoCheck(args: string[]): Promise<void> {
     },
   });
   const config = readConfig();
-  const tokenResponse = await fetch(`${config.publicUrl}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: await demoAssertion(),
-    }),
-  }).catch(() => {
+  const tokenResponse = await requestAccessToken(`${config.publicUrl}/oauth/token`, await demoAssertion()).catch(() => {
     throw new UsageError(`The server does not answer at ${config.publicUrl}; start it with npm start.`);
   });
   const token = (await tokenResponse.json()) as { access_token?: string };

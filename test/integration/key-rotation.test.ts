@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { decodeProtectedHeader, exportJWK, generateKeyPair, type JWK, SignJWT, type CryptoKey } from 'jose';
+import { decodeProtectedHeader, exportJWK, generateKeyPair, type JWK, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAgency } from '../../server/agencies/service.ts';
+import { requestAccessToken, signClientAssertion } from '../../server/agencies/token-client.ts';
 import { ENGINES, PEOPLE, person, startServer, type TestServer } from '../support/server.ts';
 
 const run = promisify(execFile);
@@ -103,24 +103,8 @@ describe.each(ENGINES)('agency keys from a JWKS URL on %s', (engine) => {
   }
 
   async function token(agencyId: string, kid: string, privateKey: CryptoKey) {
-    const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ jti: randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', kid })
-      .setIssuer(agencyId)
-      .setSubject(agencyId)
-      .setAudience(`${server.url}/oauth/token`)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 120)
-      .sign(privateKey);
-    const res = await fetch(`${server.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-      }),
-    });
+    const tokenUrl = `${server.url}/oauth/token`;
+    const res = await requestAccessToken(tokenUrl, await signClientAssertion(tokenUrl, { agencyId, kid, privateKey }));
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 

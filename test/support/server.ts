@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { registerAgency } from '../../server/agencies/service.ts';
+import { requestAccessToken } from '../../server/agencies/token-client.ts';
 import { createApp } from '../../server/app.ts';
 import { readConfig } from '../../server/config.ts';
 import { type AppContext, createContext } from '../../server/context.ts';
@@ -162,15 +163,7 @@ export async function startServer(
         .sign(opts.key ?? privateKey);
     };
     const token = async () => {
-      const res = await fetch(`${url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: await assertion(),
-        }),
-      });
+      const res = await requestAccessToken(`${url}/oauth/token`, await assertion());
       const body = (await res.json()) as { access_token: string };
       if (res.status !== 200) throw new Error(`token failed: ${JSON.stringify(body)}`);
       return body.access_token;
