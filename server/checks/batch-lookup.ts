@@ -96,14 +96,18 @@ own AS (
   JOIN mandate_agents ma ON ma.mandate_id = m.id
   WHERE k.agent_id IS NOT NULL
 ),
-links AS (
-  SELECT DISTINCT o.i, o.service, o.permission, l.id, l.principal_id, l.parent_id, s.max_amount
+firms AS MATERIALIZED (
+  SELECT DISTINCT o.i, o.service, o.permission, o.agent_id, f.id AS firm_id
   FROM own o
   JOIN parties f ON f.id = o.named_id AND f.kind = 'organisation'
-  JOIN mandates l ON l.principal_id = f.id
-  JOIN mandate_agents la ON la.mandate_id = l.id AND la.agent_id = o.agent_id
-  JOIN mandate_scopes s ON s.mandate_id = l.id AND s.service = o.service AND s.permission = o.permission
   WHERE o.named_id <> o.agent_id AND o.named_id <> o.principal_id
+),
+links AS (
+  SELECT DISTINCT f.i, f.service, f.permission, l.id, l.principal_id, l.parent_id, s.max_amount
+  FROM firms f
+  JOIN mandates l ON l.principal_id = f.firm_id
+  JOIN mandate_agents la ON la.mandate_id = l.id AND la.agent_id = f.agent_id
+  JOIN mandate_scopes s ON s.mandate_id = l.id AND s.service = f.service AND s.permission = f.permission
 ),
 leaves AS (
   SELECT o.i, o.service, o.permission, o.id, o.parent_id, o.max_amount, min(CASE WHEN o.named_id = o.agent_id THEN 1 ELSE 2 END) AS o
@@ -163,12 +167,12 @@ FROM (
 ORDER BY i, o, created_at, id`;
 
 const MAX_BATCH = 256;
-const MAX_IN_FLIGHT = 2;
 
 /**
  * Where checks read: everything the checks that arrive together need is read in one named
- * statement (planned once per connection on real Postgres), one round trip per batch however
- * many mandates, chains, organisation links and register facts they involve. A lookup joins the
+ * statement, one round trip per batch however many mandates, chains, organisation links and
+ * register facts they involve. One batch is read at a time, and the checks arriving meanwhile
+ * form the next: the busier the service, the fewer statements per check. A lookup joins the
  * next batch that has not yet been sent, never one already running, so every answer reads what
  * was committed before its own request arrived: batching adds no staleness.
  *
@@ -177,8 +181,7 @@ const MAX_IN_FLIGHT = 2;
  */
 export class CheckLookup {
   private queue: Pending[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private busy = false;
 
   constructor(readonly database: Database) {}
 
@@ -189,21 +192,16 @@ export class CheckLookup {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
-    this.scheduled = true;
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
     // Waiting for the end of this turn of the event loop lets the requests already read off
     // the sockets join the same batch.
     setImmediate(() => {
-      this.scheduled = false;
-      if (this.inFlight >= MAX_IN_FLIGHT) return;
       const batch = this.queue.splice(0, MAX_BATCH);
-      if (batch.length === 0) return;
-      this.inFlight += 1;
       void this.run(batch).finally(() => {
-        this.inFlight -= 1;
+        this.busy = false;
         this.schedule();
       });
-      this.schedule();
     });
   }
 

@@ -8,6 +8,9 @@ import type { DB } from './schema.ts';
 
 export type Engine = 'postgres' | 'pglite';
 
+/** The hot paths each keep one statement in flight (check lookups, the check log); a few spare. */
+const NAMED_POOL_SIZE = 4;
+
 /** Runs SQL text that may hold many statements; used only by migrations. */
 export type ScriptRunner = (sqlText: string) => Promise<Array<Record<string, unknown>>>;
 
@@ -32,18 +35,19 @@ export class Database {
     private readonly runPrepared: PreparedRunner,
   ) {}
 
-  /** Real Postgres through `pg`; int8 columns come back as numbers, as PGlite gives them. */
+  /**
+   * Real Postgres through `pg`; int8 columns come back as numbers, as PGlite gives them. Named
+   * statements run on a small pool of their own whose sessions always use the generic plan: a
+   * batch lookup's plan does not depend on its values, and planning it again for every custom
+   * plan costs more than running it.
+   */
   static postgres(connectionString: string, poolSize = 10): Database {
-    const pool = new pg.Pool({
-      connectionString,
-      max: poolSize,
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === pg.types.builtins.INT8
-            ? (value: string) => Number(value)
-            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-      },
-    });
+    const types = {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === pg.types.builtins.INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    };
+    const pool = new pg.Pool({ connectionString, max: poolSize, types });
+    const namedPool = new pg.Pool({ connectionString, max: NAMED_POOL_SIZE, types, options: '-c plan_cache_mode=force_generic_plan' });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return new Database(
       'postgres',
@@ -64,11 +68,12 @@ export class Database {
       },
       async () => {
         await db.destroy();
-        // Kysely ends the pool only if it ever ran a query; named statements use the pool directly.
+        // Kysely ends the pool only if it ever ran a query.
         if (!pool.ended) await pool.end();
+        await namedPool.end();
       },
       async (name, text, values) => {
-        const result = await pool.query({ name, text, values: [...values] });
+        const result = await namedPool.query({ name, text, values: [...values] });
         return { rows: result.rows, rowCount: result.rowCount ?? 0 };
       },
     );

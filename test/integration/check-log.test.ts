@@ -28,6 +28,13 @@ describe.each(ENGINES)('check log group commit (%s)', (engine) => {
     expect(await verifyAuditChain(database)).toMatchObject({ ok: true, events: 7 });
   });
 
+  it('runs its named statements with one generic plan on real Postgres, not a new plan per batch', async () => {
+    const { rows } = await server.ctx.database.prepared<{ mode: string }>('ombud_test_plan_mode', 'SELECT current_setting($1) AS mode', [
+      'plan_cache_mode',
+    ]);
+    expect(rows[0]?.mode).toBe(engine === 'postgres' ? 'force_generic_plan' : 'auto');
+  });
+
   it('checks answered while grants append keep one unbroken chain, each answer in it', async () => {
     const anna = await server.signIn(PEOPLE.anna);
     const tax = await server.agency('skatteverket', [TAX]);
