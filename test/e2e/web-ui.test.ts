@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../server/demo.ts';
-import { checkPage, devSignIn, horizontalOverflow, openBrowser, tabTo, type TestBrowser } from '../support/browser.ts';
+import { axeViolations, checkPage, devSignIn, horizontalOverflow, openBrowser, SCREENSHOTS, tabTo, type TestBrowser } from '../support/browser.ts';
 import { PEOPLE, person, startServer, type TestAgency, type TestServer } from '../support/server.ts';
 
 /** One story through the web app, in order: each step starts where the previous one ended. */
@@ -247,12 +248,13 @@ describe('web app in a browser', () => {
     expect(await page.locator('.show-more').count()).toBe(0);
     expect(await page.evaluate('document.activeElement.matches("ol.events > li:nth-child(501)")')).toBe(true);
 
-    // The file is fetched whole, two requests of 500 and one of 21, whatever is on screen.
+    // The file is fetched whole, two requests of 500 and one of 21, whatever is on screen; it
+    // shows how far it has come and can be stopped.
     let downloads = 0;
     page.on('download', () => downloads++);
     let release = () => {};
     await page.route(
-      (url) => url.pathname === '/api/audit' && url.searchParams.get('limit') === '500',
+      (url) => url.pathname === '/api/audit' && url.searchParams.get('limit') === '500' && url.searchParams.has('before'),
       async (route) => {
         await new Promise<void>((resolve) => (release = resolve));
         await route.continue().catch(() => undefined);
@@ -260,10 +262,38 @@ describe('web app in a browser', () => {
       { times: 1 },
     );
     await page.getByRole('button', { name: 'Ladda ner som fil (CSV)' }).click();
-    await page.getByRole('button', { name: 'Avbryt nedladdningen' }).click();
+    await page.locator('.export-status').getByText('Hämtar … 500 händelser').waitFor();
+    expect(await page.evaluate('document.activeElement.id')).toBe('cancel-export');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SCREENSHOTS, '09d-activity-export-progress.png') });
+    await page.setViewportSize({ width: 320, height: 720 });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-activity-export-progress.png') });
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.keyboard.press('Enter');
     await page.getByText('Nedladdningen är avbruten.').waitFor();
     release();
     expect(await page.evaluate('document.activeElement.id')).toBe('download');
+
+    // Past the most one file holds, it says so and saves nothing.
+    let fakePage = 0;
+    await page.route(
+      (url) => url.pathname === '/api/audit' && url.searchParams.get('limit') !== '100',
+      (route) => {
+        fakePage++;
+        const items = Array.from({ length: 500 }, () => ({
+          id: crypto.randomUUID(),
+          at: new Date().toISOString(),
+          action: 'check',
+          actor: { type: 'agency', id: 'kollen', name: 'Agency kollen' },
+        }));
+        return route.fulfill({ contentType: 'application/json', body: JSON.stringify({ items, nextBefore: 1_000_000 - fakePage }) });
+      },
+    );
+    await page.getByRole('button', { name: 'Ladda ner som fil (CSV)' }).click();
+    await page.getByRole('alert').getByText('Det finns fler än 20 000 händelser.', { exact: false }).waitFor();
+    await page.unrouteAll();
+    expect(downloads).toBe(0);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Ladda ner som fil (CSV)' }).click()]);
     const rows = readFileSync((await download.path()) as string, 'utf8').split('\r\n').slice(1, -1);
