@@ -268,6 +268,7 @@ describe('web app in a browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, '09d-activity-export-progress.png') });
     await page.setViewportSize({ width: 320, height: 720 });
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.locator('.export').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-activity-export-progress.png') });
     await page.setViewportSize({ width: 1024, height: 800 });
     await page.keyboard.press('Enter');
@@ -292,6 +293,7 @@ describe('web app in a browser', () => {
     );
     await page.getByRole('button', { name: 'Ladda ner som fil (CSV)' }).click();
     await page.getByRole('alert').getByText('Det finns fler än 20 000 händelser.', { exact: false }).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, '09e-activity-export-too-many.png') });
     await page.unrouteAll();
     expect(downloads).toBe(0);
 
