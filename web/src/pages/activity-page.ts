@@ -6,6 +6,7 @@ import { session } from '../app/session.ts';
 import { eventSentence } from '../components/event-item.ts';
 import { EventPager, eventList } from '../components/event-list.ts';
 import { LightElement } from '../components/light-element.ts';
+import { csvText } from '../csv.ts';
 import { failed, loading } from '../components/states.ts';
 import { formatDateTime, formatNumber, localised, t } from '../i18n/i18n.ts';
 import { partyName, permissionName } from '../mandate-text.ts';
@@ -18,12 +19,6 @@ type ExportOutcome = { done: number } | 'cancelled' | 'too-many' | 'failed';
 const EXPORT_MAX = 20_000;
 /** The API's largest page: the fewest round trips for a file. */
 const EXPORT_PAGE_SIZE = 500;
-
-/** A spreadsheet cell: quoted, and never read as a formula (OWASP's list of leading characters). */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
 
 function serviceName(services: readonly Service[], id: string | undefined): string {
   const service = services.find((svc) => svc.id === id);
@@ -131,8 +126,7 @@ export class ActivityPage extends LightElement {
       e.permission ? permissionName(services, e.service, e.permission) : '',
       e.decision ? (e.decision === 'permit' ? s.permit : s.deny) : '',
     ]);
-    const text = [s.csvColumns, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n');
-    const url = URL.createObjectURL(new Blob([`\ufeff${text}\r\n`], { type: 'text/csv;charset=utf-8' }));
+    const url = URL.createObjectURL(new Blob([csvText([s.csvColumns, ...rows])], { type: 'text/csv;charset=utf-8' }));
     const link = document.createElement('a');
     link.href = url;
     link.download = s.csvFile;
