@@ -6,8 +6,8 @@ import { session } from '../app/session.ts';
 import { eventSentence } from '../components/event-item.ts';
 import { EventPager, eventList } from '../components/event-list.ts';
 import { LightElement } from '../components/light-element.ts';
-import { csvText } from '../csv.ts';
 import { failed, loading } from '../components/states.ts';
+import { csvText } from '../csv.ts';
 import { formatDateTime, formatNumber, localised, t } from '../i18n/i18n.ts';
 import { partyName, permissionName } from '../mandate-text.ts';
 
