@@ -63,7 +63,7 @@ export class NotificationWorker {
     private readonly outcomes?: Counter<'outcome'>,
   ) {}
 
-  /** Enqueues the expiry reminders due at `now` that were not sent yet, each once. */
+  /** Enqueues each expiry reminder due at `now` that no earlier scan has enqueued. */
   async scheduleReminders(now: Date = new Date()): Promise<number> {
     return enqueueExpiryReminders(this.database.db, now, REMINDER_DAYS);
   }

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../../server/config.ts';
 import { Database } from '../../server/db/database.ts';
@@ -22,8 +24,11 @@ describe.each(ENGINES)('expiry reminders and outbox retention on %s', (engine) =
   });
   afterAll(() => server?.close());
 
-  const worker = (adapter: NotificationAdapter, options: { database?: Database; maxAttempts?: number; retainDays?: number } = {}) =>
-    new NotificationWorker(options.database ?? server.ctx.database, adapter, server.ctx.logger, {
+  const worker = (
+    adapter: NotificationAdapter,
+    options: { database?: Database; maxAttempts?: number; retainDays?: number; logger?: pino.Logger } = {},
+  ) =>
+    new NotificationWorker(options.database ?? server.ctx.database, adapter, options.logger ?? server.ctx.logger, {
       pollMs: 1000,
       maxAttempts: options.maxAttempts ?? 5,
       retryBaseMs: 60_000,
@@ -171,11 +176,22 @@ describe.each(ENGINES)('expiry reminders and outbox retention on %s', (engine) =
 
     const auditEvents = async () => (await server.ctx.database.db.selectFrom('audit_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
     const audited = await auditEvents();
-    const w = worker(gatewayDown, { maxAttempts: 50 });
+    const logged: Array<{ level: number; msg: string; deleted: number }> = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          logged.push(JSON.parse(chunk.toString()) as (typeof logged)[number]);
+          done();
+        },
+      }),
+    );
+    const w = worker(gatewayDown, { maxAttempts: 50, logger });
     await w.deleteExpired(day(89));
     expect(await states()).toEqual(['sent', 'failed', 'pending']);
-    await w.deleteExpired(day(91));
+    const deletedAt91 = await w.deleteExpired(day(91));
     expect(await states()).toEqual(['failed', 'pending']);
+    expect(logged.filter((l) => l.msg === 'old notifications deleted')).toEqual([expect.objectContaining({ level: 30, deleted: deletedAt91 })]);
     const { deleted } = await w.tick(day(141));
     expect(deleted).toBeGreaterThan(0);
     expect(await states()).toEqual(['pending']);
