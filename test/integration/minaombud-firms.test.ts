@@ -313,6 +313,15 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
       });
       expect(joint.status).toBe(201);
       expect(await kontextFor(employee, client)).toBeUndefined();
+      // The same mandate from the firm to the employee alone is enough.
+      const alone = await tolvan.post('/api/mandates', {
+        principal: organisation(FIRM),
+        agents: [person(employee)],
+        scopes: [{ service: TAX, permissions: ['view-return'] }],
+        validTo: inDays(30),
+      });
+      expect(alone.status).toBe(201);
+      expect((await kontextFor(employee, client))?.behorigheter).toEqual([{ kod: code('view-return'), fullmakt: toFirm.body.id }]);
     });
   });
 
@@ -339,6 +348,7 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
 
     it('keeps the claim checks: issuer, audience, expiry and the pinned algorithms', async () => {
       const user = newPerson();
+      expect((await asEndUser(user, await idToken(user, idKey))).status).toBe(200);
       const now = Math.floor(Date.now() / 1000);
       const hmac = await new SignJWT({ 'https://claims.oidc.se/1.0/personalNumber': user, iss: ISSUER, aud: AUDIENCE, sub: 'x', exp: now + 60 })
         .setProtectedHeader({ alg: 'HS256', kid: idKey.kid })
