@@ -110,7 +110,7 @@ export function minaOmbudRoutes(api: ApiRouter, ctx: AppContext): void {
     {
       method: 'post',
       path: `${DFM_PREFIX}/sok/behorigheter`,
-      summary: 'Sök behörigheter: the permissions an agent holds at this tredje man, per principal, signed',
+      summary: 'Sök behörigheter: the permissions an agent holds at this tredje man, per principal, directly or through a firm, signed',
       tag: TAG,
       security: 'agency',
       body: hamtaBehorigheterRequest,
