@@ -53,9 +53,10 @@ function endUserOf(payload: JWTPayload): EndUser {
 /**
  * Verifies the JWS a calling service signs about its end user, with the keys its agency
  * registered or publishes at its JWKS URL (cached, fetched again for an unknown `kid`; when
- * they cannot be fetched the token is refused), and the issuer and audience the agency registered (when it did). As Mina ombud
- * requires: `kid` and `alg` in the header, `typ` absent or `JWT`, `sub` present, and `azp` when
- * there are several audiences. We also require `exp` so that a leaked token stops working.
+ * they cannot be fetched the token is refused), and the issuer and audience the agency
+ * registered (when it did). As Mina ombud requires: `kid` and `alg` in the header, `typ`
+ * absent or `JWT`, `sub` present, and `azp` when there are several audiences. We also require
+ * `exp` so that a leaked token stops working.
  */
 export async function verifyIdToken(token: string, agency: Agency, agencyKeys: AgencyKeySets): Promise<EndUser> {
   if (token.length > 16_384) throw denied('The ID token is too large.');

@@ -238,7 +238,7 @@ export async function searchPermissions(deps: FacadeDeps, caller: Caller, req: H
         ...(assurance ? { assurance } : {}),
       };
       const answer = await check(deps.checks, caller.agency, input);
-      // A mandate basis names the principal's mandate, and the firm's mandate to the agent when it goes through one.
+      // A mandate basis names the principal's mandate and, when the agent acts through a firm, that firm.
       const routes = answer.decision === 'permit' ? answer.basis.flatMap((b) => (b.kind === 'mandate' && b.mandateId ? [{ mandateId: b.mandateId, firm: b.via?.organisation }] : [])) : [];
       return { ...t, routes };
     }),
@@ -246,10 +246,12 @@ export async function searchPermissions(deps: FacadeDeps, caller: Caller, req: H
   const permitted = decided.filter((d) => d.routes.length > 0);
   const mandates = new Map((await findMandatesByIds(db, permitted.flatMap((d) => d.routes.map((r) => r.mandateId)))).map((m) => [m.id, m]));
   const firmRefs = new Map(permitted.flatMap((d) => d.routes.flatMap((r) => (r.firm ? [[r.firm.id, r.firm] as const] : []))));
-  const firms = new Map(
-    (await Promise.all([...firmRefs].map(async ([nationalId, ref]) => [nationalId, await findPartyByRef(db, ref)] as const))).flatMap(([nationalId, firm]) =>
-      firm ? [[nationalId, firm] as const] : [],
-    ),
+  const firms = new Map<string, Party>();
+  await Promise.all(
+    [...firmRefs].map(async ([nationalId, ref]) => {
+      const firm = await findPartyByRef(db, ref);
+      if (firm) firms.set(nationalId, firm);
+    }),
   );
 
   const byPrincipal = new Map<string, { principal: Party; behorigheter: Map<string, MandateRecord>; firms: Map<string, Party> }>();
