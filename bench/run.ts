@@ -21,6 +21,7 @@ import { generatePrivateJwk } from '../server/identity/keys.ts';
 import { createSession } from '../server/identity/sessions.ts';
 import { PolicyEngine } from '../server/policy/engine.ts';
 import { startTestPostgres, type TestPostgres } from '../test/support/postgres.ts';
+import { cpuPerRequest, postmasterPid, sampleCpu } from './cpu.ts';
 import { Http, type LoadResult, load, type ProbeResult, stalenessProbe } from './load.ts';
 import { BENCH_SERVICES, personNumber, sampleTuples, seed, type Tuple } from './seed.ts';
 
@@ -260,7 +261,10 @@ async function main(): Promise<void> {
   let memory = { rssMb: 0, peakMb: 0 };
   let tuples: Tuple[] = [];
   let answered = 0;
+  let cpu: ReturnType<typeof cpuPerRequest> | undefined;
   const loggedBefore = await countChecksLogged(client);
+  const { rows: dataDirectory } = await client.query<{ data_directory: string }>('SHOW data_directory');
+  const postmaster = postmasterPid(dataDirectory[0]?.data_directory ?? '');
 
   // Production-like: the compiled server under plain node, as `npm start` runs it.
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: projectRoot, stdio: 'inherit' });
@@ -276,7 +280,10 @@ async function main(): Promise<void> {
       const headers = { authorization: `Bearer ${await agency.token()}` };
       const url = `${baseUrl}/api/v1/checks`;
       await load({ url, connections: 50, seconds: PLAN.warmup, method: 'POST', headers, bodies });
+      const cpuBefore = sampleCpu(server.pid as number, postmaster);
       const at50 = await load({ url, connections: 50, seconds: PLAN.seconds, method: 'POST', headers, bodies });
+      // Kept for the last, largest size.
+      cpu = cpuPerRequest(cpuBefore, sampleCpu(server.pid as number, postmaster), at50.ok, postmaster !== undefined);
       latency.push({ mandates: size, result: at50 });
       answered += at50.ok;
       log(`checks at ${size.toLocaleString('en')} mandates: ${at50.reqPerSec}/s, p99 ${at50.p99Ms} ms`);
@@ -376,7 +383,9 @@ async function main(): Promise<void> {
       `\nchecks/ceiling ${ratioCeiling.toFixed(2)} (goal ≥ 0.5)   checks/Cerbos ${ratioCerbos.toFixed(2)} (goal ≥ 2)   ` +
         `p99 ${c50.p99Ms} ms (goal ≤ 20)   server RSS ${memory.rssMb} MB, peak ${memory.peakMb} MB (goal ≤ 300)\n` +
         `stale permits ${probe.stalePermits} (${probe.checksAfterRevoke} checks after ${probe.revoked} revokes)   ` +
-        `checks logged ${logged} for ${answered} answered\n`,
+        `checks logged ${logged} for ${answered} answered\n` +
+        `CPU per check at ${mandates.toLocaleString('en')} mandates, 50 conn: server ${cpu?.server ?? '?'} µs, ` +
+        `Postgres ${cpu?.postgres ?? '?'} µs, load generator ${cpu?.loadGenerator ?? '?'} µs\n`,
     );
 
     const result = {
@@ -397,6 +406,7 @@ async function main(): Promise<void> {
       grantsPerSec: grants.reqPerSec,
       latencyBySize: latency.map((l) => ({ mandates: l.mandates, reqPerSec: l.result.reqPerSec, p50Ms: l.result.p50Ms, p99Ms: l.result.p99Ms })),
       probe,
+      cpuPerCheckUs: cpu,
       checksLogged: logged,
       checksAnswered: answered,
       seconds: Math.round((Date.now() - began) / 1000),

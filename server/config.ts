@@ -53,6 +53,7 @@ const envSchema = z.object({
   NOTIFY_POLL_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   NOTIFY_RETRY_BASE_SECONDS: z.coerce.number().min(0.01).max(86_400).default(30),
+  NOTIFY_RETAIN_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 export interface Config {
@@ -98,6 +99,8 @@ export interface Config {
     pollMs: number;
     maxAttempts: number;
     retryBaseMs: number;
+    /** Delivered and given-up notifications are deleted this many days after they were finished with. */
+    retainDays: number;
   };
   /** The development mailbox page; never in production. */
   devMailbox: boolean;
@@ -237,6 +240,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: Math.round(e.NOTIFY_POLL_SECONDS * 1000),
       maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
       retryBaseMs: Math.round(e.NOTIFY_RETRY_BASE_SECONDS * 1000),
+      retainDays: e.NOTIFY_RETAIN_DAYS,
     },
     devMailbox: !production,
   });

@@ -5,6 +5,7 @@ import { CheckLog } from './checks/check-log.ts';
 import type { Config } from './config.ts';
 import { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { AgencyKeySets } from './identity/agency-keys.ts';
 import { KeyRing } from './identity/keys.ts';
 import { createLogger } from './logger.ts';
 import { adapterFor } from './notifications/adapters.ts';
@@ -26,6 +27,8 @@ export interface AppContext {
   database: Database;
   policies: PolicyEngine;
   keys: KeyRing;
+  /** Agencies' public keys, one cache for their client assertions and the ID tokens they send. */
+  agencyKeys: AgencyKeySets;
   /** RS256 keys that sign the Mina ombud compatible answers; absent when that API is off. */
   minaOmbudKeys?: KeyRing;
   metrics: Metrics;
@@ -104,6 +107,7 @@ export async function createContext(config: Config, options: { database?: Databa
       database,
       policies,
       keys,
+      agencyKeys: new AgencyKeySets({ cacheMaxAgeMs: 10 * 60_000, cooldownMs: config.jwksRefreshCooldownMs, timeoutMs: 5_000 }),
       ...(minaOmbudKeys ? { minaOmbudKeys } : {}),
       metrics,
       checkLog: new CheckLog(database),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { appendAudit } from '../audit/service.ts';
 import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import type { RegisterKind } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AgencyPrincipal } from '../identity/agency-tokens.ts';
@@ -277,6 +277,36 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
   return { decision, reasons: answerReasons, basis, checkId, decisionToken };
 }
 
+/** A permission an active mandate gives the agent, directly or through an organisation (`via`). */
+export type ReachedScope = ActiveScope & { via?: Basis['via'] };
+
+/**
+ * What active mandates give the agent on one service now: its own, and what the clients of an
+ * organisation that names the agent gave that organisation, where both mandates name the
+ * permission. A mandate an agency invalidated for the service is left out; chains, the joint
+ * rule and the service's policy are for a check to judge.
+ */
+export async function reachedScopes(db: Queryable, agent: Party, serviceId: string, now: Date): Promise<ReachedScope[]> {
+  const active = await activeScopesForAgent(db, agent.id, serviceId, now);
+  const firms = [...(await findPartiesByIds(db, [...new Set(active.map((s) => s.principalId))])).values()].filter((p) => p.kind === 'organisation');
+  const throughFirms = (
+    await Promise.all(firms.map(async (firm) => (await activeScopesForAgent(db, firm.id, serviceId, now)).map((s) => ({ ...s, firm }))))
+  ).flat();
+  const invalidated = await invalidatedForService(
+    db,
+    [...active, ...throughFirms].map((s) => s.mandateId),
+    serviceId,
+  );
+  const own = active.filter((s) => !invalidated.has(s.mandateId));
+  const via = throughFirms.flatMap((client) => {
+    const link = own.find((s) => s.principalId === client.firm.id && s.permission === client.permission);
+    if (!link || invalidated.has(client.mandateId) || client.principalId === agent.id) return [];
+    const { firm, ...scope } = client;
+    return [{ ...scope, via: { organisation: refOf(firm), mandateId: link.mandateId } }];
+  });
+  return [...own, ...via];
+}
+
 export interface Representation {
   principal: PartyRef;
   permissions: string[];
@@ -297,30 +327,7 @@ async function reach(
 ): Promise<{ principals: Map<string, Party>; registered: RegisterRow[]; byService: Map<string, Map<string, Representation>> }> {
   const db = deps.database.db;
   const [perService, registered] = await Promise.all([
-    Promise.all(
-      serviceIds.map(async (serviceId) => {
-        const active = await activeScopesForAgent(db, agent.id, serviceId, now);
-        // An organisation that names the agent passes on what its own clients gave it, where both name the permission.
-        const firms = [...(await findPartiesByIds(db, [...new Set(active.map((s) => s.principalId))])).values()].filter((p) => p.kind === 'organisation');
-        const throughFirms = (
-          await Promise.all(firms.map(async (firm) => (await activeScopesForAgent(db, firm.id, serviceId, now)).map((s) => ({ ...s, firm }))))
-        ).flat();
-        const invalidated = await invalidatedForService(
-          db,
-          [...active, ...throughFirms].map((s) => s.mandateId),
-          serviceId,
-        );
-        const own = active.filter((s) => !invalidated.has(s.mandateId));
-        const via = throughFirms.flatMap((client) => {
-          const link = own.find((s) => s.principalId === client.firm.id && s.permission === client.permission);
-          if (!link || invalidated.has(client.mandateId) || client.principalId === agent.id) return [];
-          const { firm, ...scope } = client;
-          return [{ ...scope, via: { organisation: refOf(firm), mandateId: link.mandateId } }];
-        });
-        const reached: Array<ActiveScope & { via?: Basis['via'] }> = [...own, ...via];
-        return reached;
-      }),
-    ),
+    Promise.all(serviceIds.map((serviceId) => reachedScopes(db, agent, serviceId, now))),
     findRepresentedBy(db, agent.id, now),
   ]);
   const principals = await findPartiesByIds(db, [...perService.flat().map((s) => s.principalId), ...registered.map((r) => r.representedId)]);

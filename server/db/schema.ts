@@ -200,6 +200,12 @@ export interface NotificationsTable {
   last_error: string | null;
 }
 
+export interface MandateRemindersTable {
+  mandate_id: string;
+  days: number;
+  enqueued_at: Date;
+}
+
 export interface DB {
   parties: PartiesTable;
   agencies: AgenciesTable;
@@ -219,4 +225,5 @@ export interface DB {
   mandate_registrations: MandateRegistrationsTable;
   mandate_invalidations: MandateInvalidationsTable;
   notifications: NotificationsTable;
+  mandate_reminders: MandateRemindersTable;
 }

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import type { Agency } from '../agencies/repository.ts';
 
 /**
@@ -25,4 +25,12 @@ export class AgencyKeySets {
     }
     return keys;
   }
+}
+
+/**
+ * Whether verifying failed because the agency's published keys could not be had (no answer, a
+ * timeout, not a key set) rather than on the token itself; either way the token is refused.
+ */
+export function keysUnavailable(err: unknown): boolean {
+  return !(err instanceof joseErrors.JOSEError) || err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid;
 }

@@ -5,7 +5,7 @@ import { type Agency, findAgency, recordAssertion } from '../agencies/repository
 import type { Config } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { ApiError, type ErrorCode } from '../http/errors.ts';
-import type { AgencyKeySets } from './agency-keys.ts';
+import { type AgencyKeySets, keysUnavailable } from './agency-keys.ts';
 import { verifyClientSecret } from './client-secret.ts';
 import type { KeyRing } from './keys.ts';
 
@@ -171,9 +171,9 @@ async function authenticateByAssertion(db: Queryable, config: Config, agencyKeys
         ? 'The client assertion has expired.'
         : err instanceof joseErrors.JWTClaimValidationFailed
           ? `The client assertion's ${err.claim} claim is not accepted.`
-          : err instanceof joseErrors.JOSEError && !(err instanceof joseErrors.JWKSTimeout) && !(err instanceof joseErrors.JWKSInvalid)
-            ? 'The client assertion signature does not verify with the registered keys.'
-            : "The agency's published keys could not be fetched.";
+          : keysUnavailable(err)
+            ? "The agency's published keys could not be fetched."
+            : 'The client assertion signature does not verify with the registered keys.';
     throw invalidClient(detail);
   }
   const nowS = Math.floor(Date.now() / 1000);

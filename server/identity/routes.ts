@@ -9,7 +9,6 @@ import { ApiError } from '../http/errors.ts';
 import { freeText, idParam } from '../http/schemas.ts';
 import { ensureParty, findPartiesByIds } from '../parties/repository.ts';
 import { personNumber } from '../parties/schema.ts';
-import { AgencyKeySets } from './agency-keys.ts';
 import { issueAccessToken, tokenRequest, tokenResponse } from './agency-tokens.ts';
 import { OIDC_FLOW_COOKIE, OidcSignIn, safeReturnTo } from './oidc.ts';
 import {
@@ -109,11 +108,6 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
   const stepUp = requireStepUp(config);
   const oidc = OidcSignIn.fromConfig(config, { database, logger, metrics });
   const passkeyDeps = { database, logger, metrics, config };
-  const agencyKeys = new AgencyKeySets({
-    cacheMaxAgeMs: 10 * 60_000,
-    cooldownMs: config.jwksRefreshCooldownMs,
-    timeoutMs: 5_000,
-  });
 
   if (config.devSignIn) {
     api.add(
@@ -489,7 +483,7 @@ export function identityRoutes(api: ApiRouter, ctx: AppContext): void {
     },
     async (koa, { body }) => {
       koa.set('Cache-Control', 'no-store');
-      koa.body = await issueAccessToken(database.db, config, keys, agencyKeys, body, koa.get('Authorization') || undefined);
+      koa.body = await issueAccessToken(database.db, config, keys, ctx.agencyKeys, body, koa.get('Authorization') || undefined);
     },
   );
 

@@ -1,5 +1,6 @@
-import { createLocalJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import { errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
 import type { Agency } from '../agencies/repository.ts';
+import { type AgencyKeySets, keysUnavailable } from '../identity/agency-keys.ts';
 import { InvalidIdentityNumberError, parsePersonNumber } from '../identity/identity-number.ts';
 import { DfmError } from './errors.ts';
 
@@ -51,14 +52,16 @@ function endUserOf(payload: JWTPayload): EndUser {
 
 /**
  * Verifies the JWS a calling service signs about its end user, with the keys its agency
- * registered, and the issuer and audience the agency registered (when it did). As Mina ombud
- * requires: `kid` and `alg` in the header, `typ` absent or `JWT`, `sub` present, and `azp` when
- * there are several audiences. We also require `exp` so that a leaked token stops working.
+ * registered or publishes at its JWKS URL (cached, fetched again for an unknown `kid`; when
+ * they cannot be fetched the token is refused), and the issuer and audience the agency
+ * registered (when it did). As Mina ombud requires: `kid` and `alg` in the header, `typ`
+ * absent or `JWT`, `sub` present, and `azp` when there are several audiences. We also require
+ * `exp` so that a leaked token stops working.
  */
-export async function verifyIdToken(token: string, agency: Agency): Promise<EndUser> {
+export async function verifyIdToken(token: string, agency: Agency, agencyKeys: AgencyKeySets): Promise<EndUser> {
   if (token.length > 16_384) throw denied('The ID token is too large.');
   try {
-    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(agency.jwks), {
+    const { payload, protectedHeader } = await jwtVerify(token, agencyKeys.for(agency), {
       algorithms: ID_TOKEN_ALGS,
       requiredClaims: ['sub', 'exp'],
       clockTolerance: CLOCK_SKEW_S,
@@ -75,6 +78,7 @@ export async function verifyIdToken(token: string, agency: Agency): Promise<EndU
     if (err instanceof DfmError) throw err;
     if (err instanceof joseErrors.JWTExpired) throw denied('The ID token has expired.');
     if (err instanceof joseErrors.JWTClaimValidationFailed) throw denied(`The ID token's ${err.claim} claim is not accepted.`);
+    if (keysUnavailable(err)) throw denied("The agency's published keys could not be fetched.");
     throw denied("The ID token does not verify with the agency's registered keys.");
   }
 }

@@ -66,7 +66,7 @@ function requireCaller(ctx: AppContext) {
     const idToken = koa.get('X-Id-Token');
     if (scope === 'user:any' && idToken) throw forbidden('X-Id-Token must not be sent with scope user:any.');
     if (scope !== 'user:any' && !idToken) throw forbidden(`X-Id-Token is required with scope ${scope}.`);
-    const endUser = idToken ? await verifyIdToken(idToken, agency) : undefined;
+    const endUser = idToken ? await verifyIdToken(idToken, agency, ctx.agencyKeys) : undefined;
     if (scope === 'user:self' && endUser?.kind === 'username') {
       throw forbidden('With scope user:self the ID token must name the user by personal identity or co-ordination number.');
     }
@@ -110,7 +110,7 @@ export function minaOmbudRoutes(api: ApiRouter, ctx: AppContext): void {
     {
       method: 'post',
       path: `${DFM_PREFIX}/sok/behorigheter`,
-      summary: 'Sök behörigheter: the permissions an agent holds at this tredje man, per principal, signed',
+      summary: 'Sök behörigheter: the permissions an agent holds at this tredje man, per principal, directly or through a firm, signed',
       tag: TAG,
       security: 'agency',
       body: hamtaBehorigheterRequest,

@@ -2,9 +2,8 @@ import { canonicalJson } from '../audit/canonical-json.ts';
 import type { Agency } from '../agencies/repository.ts';
 import { findAgencyByOrgNumber } from '../agencies/repository.ts';
 import { type AuditEventInput, appendAudit } from '../audit/service.ts';
-import { activeScopesForAgent } from '../checks/repository.ts';
 import type { CheckInput } from '../checks/schema.ts';
-import { type CheckDeps, check } from '../checks/service.ts';
+import { type CheckDeps, check, reachedScopes } from '../checks/service.ts';
 import type { Database } from '../db/database.ts';
 import { UUID_PATTERN } from '../http/schemas.ts';
 import type { AgencyPrincipal } from '../identity/agency-tokens.ts';
@@ -185,14 +184,17 @@ const nameKey = (p: NamnIdentitet) => `${p.namn ?? ''} ${p.fornamn ?? ''} ${p.id
 
 // Sök behörigheter.
 
-/** A kontext before it is signed, with the principal's internal id for the audit trail. */
-type KontextDraft = Omit<Behorighetskontext, '_sig'> & { principalId: string };
+/** A kontext before it is signed, with the internal ids of the principal and of any firm it goes through, for the audit trail. */
+type KontextDraft = Omit<Behorighetskontext, '_sig'> & { principalId: string; firmIds: string[] };
 
 /**
  * The permissions the agent holds at this tredje man now, per principal. Candidates come from
- * active mandates on the agency's services; each (principal, service, permission) is then put
- * to the same check as `POST /api/v1/checks` (policy, joint rule, logging), and only what it
+ * active mandates on the agency's services, the agent's own and those of the clients of a firm
+ * the agent acts for; each (principal, service, permission) is then put to the same check as
+ * `POST /api/v1/checks` (policy, chains, joint rule, invalidations, logging), and only what it
  * permits on a mandate is listed, with the mandate that has been valid the shortest while.
+ * Through a firm, `fullmakt` is the principal's mandate to the firm, and the firm is named
+ * among `fullmaktshavare` after the agent, as the agent that mandate names.
  */
 export async function searchPermissions(deps: FacadeDeps, caller: Caller, req: HamtaBehorigheterRequest): Promise<HamtaBehorigheterResponse> {
   assertOwnTredjeman(caller, req.tredjeman);
@@ -209,7 +211,7 @@ export async function searchPermissions(deps: FacadeDeps, caller: Caller, req: H
 
   const wanted = req.behorigheter ? new Set(req.behorigheter) : undefined;
   const candidates = (
-    await Promise.all(caller.tredjeman.services.map(async (service) => (await activeScopesForAgent(db, agent.id, service, now)).map((s) => ({ ...s, service }))))
+    await Promise.all(caller.tredjeman.services.map(async (service) => (await reachedScopes(db, agent, service, now)).map((s) => ({ ...s, service }))))
   )
     .flat()
     .filter((s) => !principalFilter || s.principalId === principalFilter.id)
@@ -236,36 +238,49 @@ export async function searchPermissions(deps: FacadeDeps, caller: Caller, req: H
         ...(assurance ? { assurance } : {}),
       };
       const answer = await check(deps.checks, caller.agency, input);
-      const mandateIds = answer.decision === 'permit' ? answer.basis.flatMap((b) => (b.kind === 'mandate' && b.mandateId ? [b.mandateId] : [])) : [];
-      return { ...t, mandateIds };
+      // A mandate basis names the principal's mandate and, when the agent acts through a firm, that firm.
+      const routes = answer.decision === 'permit' ? answer.basis.flatMap((b) => (b.kind === 'mandate' && b.mandateId ? [{ mandateId: b.mandateId, firm: b.via?.organisation }] : [])) : [];
+      return { ...t, routes };
     }),
   );
-  const permitted = decided.filter((d) => d.mandateIds.length > 0);
-  const mandates = new Map((await findMandatesByIds(db, permitted.flatMap((d) => d.mandateIds))).map((m) => [m.id, m]));
+  const permitted = decided.filter((d) => d.routes.length > 0);
+  const mandates = new Map((await findMandatesByIds(db, permitted.flatMap((d) => d.routes.map((r) => r.mandateId)))).map((m) => [m.id, m]));
+  const firmRefs = new Map(permitted.flatMap((d) => d.routes.flatMap((r) => (r.firm ? [[r.firm.id, r.firm] as const] : []))));
+  const firms = new Map<string, Party>();
+  await Promise.all(
+    [...firmRefs].map(async ([nationalId, ref]) => {
+      const firm = await findPartyByRef(db, ref);
+      if (firm) firms.set(nationalId, firm);
+    }),
+  );
 
-  const byPrincipal = new Map<string, { principal: Party; behorigheter: Map<string, MandateRecord> }>();
+  const byPrincipal = new Map<string, { principal: Party; behorigheter: Map<string, MandateRecord>; firms: Map<string, Party> }>();
   for (const d of permitted) {
     const code = deps.codes.codeOf(d.service, d.permission)?.code;
     // Several mandates may give the same permission: name the one valid from the latest date.
-    const newest = d.mandateIds
-      .map((id) => mandates.get(id))
-      .filter((m): m is MandateRecord => m !== undefined)
-      .sort((a, b) => b.validFrom.getTime() - a.validFrom.getTime() || b.createdAt.getTime() - a.createdAt.getTime())[0];
+    const newest = d.routes
+      .flatMap((r) => {
+        const m = mandates.get(r.mandateId);
+        return m ? [{ m, firm: r.firm ? firms.get(r.firm.id) : undefined }] : [];
+      })
+      .sort((a, b) => b.m.validFrom.getTime() - a.m.validFrom.getTime() || b.m.createdAt.getTime() - a.m.createdAt.getTime())[0];
     if (!code || !newest) continue;
     let entry = byPrincipal.get(d.principal.id);
     if (!entry) {
-      entry = { principal: d.principal, behorigheter: new Map() };
+      entry = { principal: d.principal, behorigheter: new Map(), firms: new Map() };
       byPrincipal.set(d.principal.id, entry);
     }
-    entry.behorigheter.set(code, newest);
+    entry.behorigheter.set(code, newest.m);
+    if (newest.firm) entry.firms.set(newest.firm.id, newest.firm);
   }
 
   const unsigned: KontextDraft[] = [...byPrincipal.values()].map((e) => ({
     principalId: e.principal.id,
+    firmIds: [...e.firms.keys()],
     tredjeman: caller.tredjeman.orgNumber,
     fullmaktsgivare: namnIdentitet(e.principal),
     fullmaktsgivarroll: roleOf(e.principal),
-    fullmaktshavare: [namnIdentitet(agent)],
+    fullmaktshavare: [namnIdentitet(agent), ...[...e.firms.values()].map(namnIdentitet)],
     behorigheter: [...e.behorigheter.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([kod, m]) => ({ kod, fullmakt: m.id })),
     tidpunkt: timestamp(now),
   }));
@@ -276,12 +291,18 @@ export async function searchPermissions(deps: FacadeDeps, caller: Caller, req: H
       items.map((k) => ({
         action: 'minaombud.permissions.listed',
         actor: { type: 'agency', agencyId: caller.tredjeman.agencyId },
-        partyIds: [agent.id, k.principalId],
-        data: { ...auditContext(caller), agentId: agent.id, principalId: k.principalId, behorigheter: k.behorigheter },
+        partyIds: [agent.id, k.principalId, ...k.firmIds],
+        data: {
+          ...auditContext(caller),
+          agentId: agent.id,
+          principalId: k.principalId,
+          ...(k.firmIds.length > 0 ? { firmIds: k.firmIds } : {}),
+          behorigheter: k.behorigheter,
+        },
       })),
     ),
   );
-  const kontext = await Promise.all(items.map(({ principalId: _p, ...k }) => signed(deps.signer, k)));
+  const kontext = await Promise.all(items.map(({ principalId: _p, firmIds: _f, ...k }) => signed(deps.signer, k)));
   return { kontext, page };
 }
 

@@ -118,28 +118,70 @@ export async function markFailed(
 }
 
 /**
- * Enqueues one reminder per party of every active mandate that crossed the point `days` before
- * its end within the last `lookbackDays` (and after it was granted). Only that thin slice of
- * mandates is read on each scan, through the index on `valid_to`; the dedupe key makes repeated
- * scans harmless, so each reminder is written once.
+ * Enqueues the expiry reminder now due for every active mandate ending within the largest of
+ * `thresholds` (days before the end), to each of its parties. Only the nearest threshold
+ * counts: a mandate a week from its end gets the week's reminder, never a late month's one. A
+ * mandate granted with less time to run than a threshold gets no reminder for it. A reminder is
+ * remembered in `mandate_reminders` in the same statement, so a late scan still sends what it
+ * missed and concurrent scans send it once: the loser of the primary key writes nothing. One
+ * range read over the index on active mandates' ends, in mandate order so that concurrent
+ * scans take the keys in the same order.
  */
-export async function enqueueExpiryReminders(db: Queryable, now: Date, days: number, lookbackDays: number): Promise<number> {
+export async function enqueueExpiryReminders(db: Queryable, now: Date, thresholds: readonly number[]): Promise<number> {
+  if (thresholds.length === 0) return 0;
+  const farthest = Math.max(...thresholds);
   const result = await sql`
+    WITH thresholds (days) AS (VALUES ${sql.join(thresholds.map((d) => sql`(${d}::int)`))}),
+    due AS (
+      SELECT m.id, m.created_at, m.valid_to,
+             (SELECT min(t.days) FROM thresholds t WHERE m.valid_to <= ${now}::timestamptz + make_interval(days => t.days)) AS days
+      FROM mandates m
+      WHERE m.state = 'active'
+        AND m.valid_to > ${now}::timestamptz
+        AND m.valid_to <= ${now}::timestamptz + make_interval(days => ${farthest}::int)
+    ),
+    remembered AS (
+      INSERT INTO mandate_reminders (mandate_id, days, enqueued_at)
+      SELECT id, days, ${now}::timestamptz FROM due
+      WHERE created_at <= valid_to - make_interval(days => days)
+      ORDER BY id
+      ON CONFLICT DO NOTHING
+      RETURNING mandate_id, days
+    )
     INSERT INTO notifications (id, recipient_id, channel, kind, data, dedupe_key, created_at, state, attempts, next_attempt_at)
     SELECT gen_random_uuid(), p.party_id, 'digital', 'mandate.expiring',
-           jsonb_build_object('mandateId', m.id, 'days', ${days}::int, 'validTo', m.valid_to),
-           'expiring-' || ${days}::int || ':' || m.id || ':' || p.party_id, ${now}, 'pending', 0, ${now}
-    FROM mandates m
+           jsonb_build_object('mandateId', m.id, 'days', r.days, 'validTo', m.valid_to),
+           'expiring-' || r.days || ':' || m.id || ':' || p.party_id, ${now}, 'pending', 0, ${now}
+    FROM remembered r
+    JOIN mandates m ON m.id = r.mandate_id
     CROSS JOIN LATERAL (
       SELECT m.principal_id AS party_id
       UNION SELECT a.agent_id FROM mandate_agents a WHERE a.mandate_id = m.id
     ) p
-    WHERE m.state = 'active'
-      AND m.valid_to > ${now}::timestamptz + make_interval(days => ${days - lookbackDays}::int)
-      AND m.valid_to <= ${now}::timestamptz + make_interval(days => ${days}::int)
-      AND m.created_at <= m.valid_to - make_interval(days => ${days}::int)
     ON CONFLICT (dedupe_key) DO NOTHING`.execute(db);
   return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Deletes up to `limit` delivered or given-up notifications finished with before `before`; a
+ * pending one is never deleted, however old. Rows another worker is deleting are skipped
+ * rather than waited for.
+ */
+export async function deleteFinishedBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('notifications')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('notifications')
+        .select('id')
+        .where('state', '<>', 'pending')
+        .where(sql<Date>`coalesce(sent_at, next_attempt_at)`, '<', before)
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export interface MailboxRow {

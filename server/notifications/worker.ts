@@ -4,33 +4,40 @@ import type { Database } from '../db/database.ts';
 import { findPartiesByIds } from '../parties/repository.ts';
 import type { NotificationAdapter } from './adapters.ts';
 import { render } from './messages.ts';
-import { claimDue, markFailed, markSent, enqueueExpiryReminders, type ClaimedNotification } from './repository.ts';
+import { claimDue, deleteFinishedBefore, enqueueExpiryReminders, markFailed, markSent, type ClaimedNotification } from './repository.ts';
 
 const BATCH = 50;
 /** Longer than any delivery may take (the webhook adapter gives up after 10 s). */
 const LEASE_MS = 5 * 60_000;
 const MAX_BACKOFF_MS = 24 * 3_600_000;
-/** The reminder scan reads a range of mandates; once a minute is plenty for day-sized thresholds. */
-const REMINDER_SCAN_MS = 60_000;
+/**
+ * The periodic scan (reminders and retention) reads a range of mandates and deletes old rows;
+ * once a minute is plenty for day-sized thresholds and a retention counted in days.
+ */
+const SCAN_MS = 60_000;
 /** Reminder thresholds, in days before a mandate ends. */
 const REMINDER_DAYS = [30, 7] as const;
 /**
- * How far back a scan looks for thresholds it has not yet seen. Shorter than the gap between
- * thresholds, so one mandate is never in two windows; a service down for longer than this
- * skips the reminders whose moment fell into the outage.
+ * Old rows are deleted in batches, each its own short statement, so deleting never holds many
+ * row locks or a long transaction; a backlog beyond the batches of one scan waits for the next.
  */
-const REMINDER_LOOKBACK_DAYS = 2;
+const RETENTION_BATCH = 1000;
+const RETENTION_BATCHES_PER_SCAN = 10;
+const DAY_MS = 86_400_000;
 
 export interface WorkerSettings {
   pollMs: number;
   maxAttempts: number;
   retryBaseMs: number;
+  /** Delivered and given-up notifications are deleted this many days after they were finished with. */
+  retainDays: number;
 }
 
 export interface TickResult {
   delivered: number;
   failed: number;
   reminders: number;
+  deleted: number;
 }
 
 /** Exponential back-off: base, 2×base, 4×base … capped at a day. */
@@ -45,7 +52,7 @@ export function backoffMs(attempts: number, baseMs: number): number {
 export class NotificationWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private lastReminderScan = 0;
+  private lastScan = 0;
   private stopped = true;
 
   constructor(
@@ -56,13 +63,25 @@ export class NotificationWorker {
     private readonly outcomes?: Counter<'outcome'>,
   ) {}
 
-  /** Enqueues the expiry reminders due at `now`, each once. */
+  /** Enqueues each expiry reminder due at `now` that no earlier scan has enqueued. */
   async scheduleReminders(now: Date = new Date()): Promise<number> {
-    let count = 0;
-    for (const days of REMINDER_DAYS) {
-      count += await enqueueExpiryReminders(this.database.db, now, days, REMINDER_LOOKBACK_DAYS);
+    return enqueueExpiryReminders(this.database.db, now, REMINDER_DAYS);
+  }
+
+  /**
+   * Deletes delivered and given-up notifications older than the retention, in bounded batches.
+   * The audit trail is separate and keeps what happened; these rows only record a delivery.
+   */
+  async deleteExpired(now: Date = new Date()): Promise<number> {
+    const before = new Date(now.getTime() - this.settings.retainDays * DAY_MS);
+    let deleted = 0;
+    for (let batch = 0; batch < RETENTION_BATCHES_PER_SCAN; batch++) {
+      const n = await deleteFinishedBefore(this.database.db, before, RETENTION_BATCH);
+      deleted += n;
+      if (n < RETENTION_BATCH) break;
     }
-    return count;
+    if (deleted > 0) this.logger.info({ deleted, before }, 'old notifications deleted');
+    return deleted;
   }
 
   /** Claims and delivers what is due at `now`. */
@@ -109,15 +128,17 @@ export class NotificationWorker {
     else this.logger.warn({ ...log, retryAt }, 'notification delivery failed; will retry');
   }
 
-  /** One round: reminders (at most once a minute unless `now` is given) and delivery. */
+  /** One round: the scan for reminders and old rows (at most once a minute unless `now` is given) and delivery. */
   async tick(now?: Date): Promise<TickResult> {
     const at = now ?? new Date();
     let reminders = 0;
-    if (now || at.getTime() - this.lastReminderScan >= REMINDER_SCAN_MS) {
+    let deleted = 0;
+    if (now || at.getTime() - this.lastScan >= SCAN_MS) {
       reminders = await this.scheduleReminders(at);
-      this.lastReminderScan = at.getTime();
+      deleted = await this.deleteExpired(at);
+      this.lastScan = at.getTime();
     }
-    return { ...(await this.deliverDue(at)), reminders };
+    return { ...(await this.deliverDue(at)), reminders, deleted };
   }
 
   start(): void {

@@ -43,7 +43,7 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
   afterAll(() => server?.close());
 
   const worker = (adapter: NotificationAdapter, database: Database = server.ctx.database, maxAttempts = 5) =>
-    new NotificationWorker(database, adapter, server.ctx.logger, { pollMs: 1000, maxAttempts, retryBaseMs: 60_000 });
+    new NotificationWorker(database, adapter, server.ctx.logger, { pollMs: 1000, maxAttempts, retryBaseMs: 60_000, retainDays: 90 });
 
   const pendingFor = async (nationalId: string) =>
     server.ctx.database.db
@@ -287,12 +287,12 @@ describe('npm run admin -- notifications', () => {
   it('counts the outbox and gives failed notifications another round', async () => {
     const agentId = newPerson();
     await (await server.signIn(newPerson())).post('/api/mandates', { agents: [person(agentId)], scopes: [taxScope], validTo: inDays(60) });
-    const down = new NotificationWorker(server.ctx.database, new RecordingAdapter(99), server.ctx.logger, { pollMs: 1000, maxAttempts: 1, retryBaseMs: 1000 });
+    const down = new NotificationWorker(server.ctx.database, new RecordingAdapter(99), server.ctx.logger, { pollMs: 1000, maxAttempts: 1, retryBaseMs: 1000, retainDays: 90 });
     await down.deliverDue();
     expect(await admin('notifications', 'status')).toContain('0 pending, 0 sent, 1 failed');
     expect(await admin('notifications', 'retry-failed')).toContain('1 notification(s) queued again');
     const up = new RecordingAdapter();
-    await new NotificationWorker(server.ctx.database, up, server.ctx.logger, { pollMs: 1000, maxAttempts: 1, retryBaseMs: 1000 }).deliverDue();
+    await new NotificationWorker(server.ctx.database, up, server.ctx.logger, { pollMs: 1000, maxAttempts: 1, retryBaseMs: 1000, retainDays: 90 }).deliverDue();
     expect(up.delivered.map((n) => n.recipient.id)).toEqual([agentId]);
     expect(await admin('notifications', 'status')).toContain('0 pending, 1 sent, 0 failed');
   });
