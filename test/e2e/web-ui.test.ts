@@ -375,6 +375,12 @@ describe('web app in a browser', () => {
     await checkPage(page, '14-english');
     await page.reload();
     await expect.poll(() => heading().textContent()).toBe('My powers of attorney');
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await expect.poll(() => page.locator('.event-count').textContent()).toBe('Showing 100 events. There are more.');
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => page.locator('.event-count').textContent()).toBe('Showing 200 events. There are more.');
+    await page.getByRole('link', { name: 'My powers of attorney' }).click();
+    await expect.poll(() => heading().textContent()).toBe('My powers of attorney');
     await page.getByRole('button', { name: 'Byt språk till svenska' }).click();
     await expect.poll(() => heading().textContent()).toBe('Mina fullmakter');
   });
