@@ -6,7 +6,7 @@ import { eventItem } from './event-item.ts';
 import { empty, failed, loading } from './states.ts';
 
 /** Enough to read through calmly; "Visa fler" brings the next as many. */
-export const EVENT_PAGE_SIZE = 100;
+const EVENT_PAGE_SIZE = 100;
 
 /**
  * A list of events read a page at a time, newest first: the first page on `reset`, each
