@@ -116,12 +116,8 @@ export async function eventsAboutParty(
   return (await q.orderBy('seq', 'desc').limit(options.limit).execute()) as AuditRow[];
 }
 
-export async function eventsAboutMandate(db: Queryable, mandateId: string, limit: number): Promise<AuditRow[]> {
-  return (await db
-    .selectFrom('audit_events')
-    .selectAll()
-    .where('mandate_id', '=', mandateId)
-    .orderBy('seq', 'desc')
-    .limit(limit)
-    .execute()) as AuditRow[];
+export async function eventsAboutMandate(db: Queryable, mandateId: string, options: { beforeSeq?: number; limit: number }): Promise<AuditRow[]> {
+  let q = db.selectFrom('audit_events').selectAll().where('mandate_id', '=', mandateId);
+  if (options.beforeSeq !== undefined) q = q.where('seq', '<', options.beforeSeq);
+  return (await q.orderBy('seq', 'desc').limit(options.limit).execute()) as AuditRow[];
 }

@@ -5,11 +5,10 @@ import { requireSession, sessionOf } from '../identity/sessions.ts';
 import { ApiError } from '../http/errors.ts';
 import { isoDateTime } from '../http/schemas.ts';
 import { AUDIT_KINDS, type AuditKind, eventsAboutParty } from './repository.ts';
-import { auditList, viewAuditRows } from './view.ts';
+import { auditList, eventPageQuery, nextBefore, viewAuditRows } from './view.ts';
 
 const auditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.coerce.number().int().min(1).optional().meta({ description: 'Page cursor: nextBefore of the previous page' }),
+  ...eventPageQuery,
   action: z
     .string()
     .max(200)
@@ -58,9 +57,7 @@ export function auditRoutes(api: ApiRouter, ctx: AppContext): void {
         ...(query.from ? { from: query.from } : {}),
         ...(query.to ? { to: query.to } : {}),
       });
-      const items = await viewAuditRows(database.db, rows, session.partyId);
-      const last = rows.at(-1);
-      koa.body = { items, ...(rows.length === query.limit && last ? { nextBefore: last.seq } : {}) };
+      koa.body = { items: await viewAuditRows(database.db, rows, session.partyId), ...nextBefore(rows, query.limit) };
     },
   );
 }

@@ -23,7 +23,21 @@ export const auditItem = z
   })
   .meta({ id: 'AuditEvent' });
 
-export const auditList = z.object({ items: z.array(auditItem), nextBefore: z.number().int().optional() }).meta({ id: 'AuditList' });
+export const auditList = z
+  .object({ items: z.array(auditItem), nextBefore: z.number().int().optional().meta({ description: 'Present when older events exist: pass it as before' }) })
+  .meta({ id: 'AuditList' });
+
+/** Paging shared by every list of events: newest first, each page older than the previous one's cursor. */
+export const eventPageQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().min(1).optional().meta({ description: 'Page cursor: nextBefore of the previous page' }),
+};
+
+/** A full page may have older events behind it; a short one is the last. */
+export function nextBefore(rows: readonly AuditRow[], limit: number): { nextBefore?: number } {
+  const last = rows.at(-1);
+  return rows.length === limit && last ? { nextBefore: last.seq } : {};
+}
 
 export type AuditItem = z.infer<typeof auditItem>;
 

@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import { eventsAboutMandate } from '../audit/repository.ts';
-import { auditList, viewAuditRows } from '../audit/view.ts';
+import { auditList, eventPageQuery, nextBefore, viewAuditRows } from '../audit/view.ts';
 import type { AppContext } from '../context.ts';
 import type { ApiRouter } from '../http/api-router.ts';
 import { idParam } from '../http/schemas.ts';
@@ -87,18 +88,22 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
     {
       method: 'get',
       path: '/api/mandates/:id/activity',
-      summary: 'Checks and events about one mandate, newest first (404 unless I am its principal or an agent)',
+      summary: 'Checks and events about one mandate, newest first, a page at a time (404 unless I am its principal or an agent)',
       tag: 'Mandates',
       security: 'session',
       params: idParam,
+      query: z.strictObject(eventPageQuery),
       use: [signedIn],
       responses: { 200: { description: 'Events', schema: auditList } },
     },
-    async (koa, { params }) => {
+    async (koa, { params, query }) => {
       const viewerId = sessionOf(koa).partyId;
       const mandate = await readMandate(database, viewerId, params.id);
-      const rows = await eventsAboutMandate(database.db, mandate.id, ACTIVITY_LIMIT);
-      koa.body = { items: await viewAuditRows(database.db, rows, viewerId) };
+      const rows = await eventsAboutMandate(database.db, mandate.id, {
+        limit: query.limit,
+        ...(query.before !== undefined ? { beforeSeq: query.before } : {}),
+      });
+      koa.body = { items: await viewAuditRows(database.db, rows, viewerId), ...nextBefore(rows, query.limit) };
     },
   );
 
@@ -118,6 +123,3 @@ export function mandateRoutes(api: ApiRouter, ctx: AppContext): void {
     },
   );
 }
-
-/** One page is enough for a person reading about one mandate; the full trail is under /api/audit. */
-const ACTIVITY_LIMIT = 200;

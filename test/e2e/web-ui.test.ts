@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../server/demo.ts';
-import { checkPage, devSignIn, horizontalOverflow, openBrowser, tabTo, type TestBrowser } from '../support/browser.ts';
+import { axeViolations, checkPage, devSignIn, horizontalOverflow, openBrowser, SCREENSHOTS, tabTo, type TestBrowser } from '../support/browser.ts';
 import { PEOPLE, person, startServer, type TestAgency, type TestServer } from '../support/server.ts';
 
 /** One story through the web app, in order: each step starts where the previous one ended. */
@@ -192,6 +193,138 @@ describe('web app in a browser', () => {
     expect(csv).toContain('"Erik Lindqvist","Anna Andersson","Inkomstdeklaration","lämna deklarationen","Tillåtet"');
   });
 
+  it('follows the whole history a page at a time with the keyboard, and the file holds every event', async () => {
+    // More checks than the list shows at once and than the file fetches in one request.
+    for (let i = 0; i < 13; i++) expect(new Set(await Promise.all(Array.from({ length: 40 }, agencyDecision)))).toEqual(new Set(['permit']));
+    const total = await page.evaluate(async () => {
+      let count = 0;
+      let before: number | undefined;
+      do {
+        const res = await fetch(`/api/audit?kind=check&limit=500${before === undefined ? '' : `&before=${before}`}`);
+        const body = (await res.json()) as { items: unknown[]; nextBefore?: number };
+        count += body.items.length;
+        before = body.nextBefore;
+      } while (before !== undefined);
+      return count;
+    });
+    expect(total).toBe(521);
+
+    await page.goto(`${server.url}/activity`);
+    await page.getByLabel('Visa').selectOption('check');
+    const items = page.locator('ol.events > li');
+    const status = page.locator('.event-count');
+    await expect.poll(() => status.textContent()).toBe('Visar 100 händelser. Det finns fler.');
+    expect(await items.count()).toBe(100);
+    await checkPage(page, '09b-activity-first-page');
+
+    await tabTo(page, '.show-more', { limit: 150 });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => status.textContent()).toBe('Visar 200 händelser. Det finns fler.');
+    expect(await items.count()).toBe(200);
+    // Reading goes on from the first event that came in.
+    expect(await page.evaluate('document.activeElement.matches("ol.events > li:nth-child(101)")')).toBe(true);
+
+    // A page that fails keeps what is shown, says so, and the same button tries again.
+    await page.route((url) => url.pathname === '/api/audit', (route) => route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{}' }), {
+      times: 1,
+    });
+    await tabTo(page, '.show-more', { limit: 150 });
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').getByText('Det gick inte att hämta fler händelser.', { exact: false }).waitFor();
+    expect(await items.count()).toBe(200);
+    expect(await page.evaluate('document.activeElement.textContent.trim()')).toBe('Försök igen');
+    await checkPage(page, '09c-activity-more-failed');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => status.textContent()).toBe('Visar 300 händelser. Det finns fler.');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    for (const shown of [400, 500]) {
+      await page.locator('.show-more').click();
+      await expect.poll(() => status.textContent()).toBe(`Visar ${shown} händelser. Det finns fler.`);
+    }
+    await page.locator('.show-more').click();
+    await expect.poll(() => status.textContent()).toBe('Visar alla 521 händelser.');
+    expect(await items.count()).toBe(521);
+    expect(await page.locator('.show-more').count()).toBe(0);
+    expect(await page.evaluate('document.activeElement.matches("ol.events > li:nth-child(501)")')).toBe(true);
+
+    // The file is fetched whole, two requests of 500 and one of 21, whatever is on screen; it
+    // shows how far it has come and can be stopped.
+    let downloads = 0;
+    page.on('download', () => downloads++);
+    let release = () => {};
+    await page.route(
+      (url) => url.pathname === '/api/audit' && url.searchParams.get('limit') === '500' && url.searchParams.has('before'),
+      async (route) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        await route.continue().catch(() => undefined);
+      },
+      { times: 1 },
+    );
+    await page.getByRole('button', { name: 'Ladda ner som fil (CSV)' }).click();
+    await page.locator('.export-status').getByText('Hämtar … 500 händelser').waitFor();
+    expect(await page.evaluate('document.activeElement.id')).toBe('cancel-export');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SCREENSHOTS, '09d-activity-export-progress.png') });
+    await page.setViewportSize({ width: 320, height: 720 });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.locator('.export').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'narrow-activity-export-progress.png') });
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.keyboard.press('Enter');
+    await page.getByText('Nedladdningen är avbruten.').waitFor();
+    release();
+    expect(await page.evaluate('document.activeElement.id')).toBe('download');
+
+    // Past the most one file holds, it says so and saves nothing.
+    let fakePage = 0;
+    await page.route(
+      (url) => url.pathname === '/api/audit' && url.searchParams.get('limit') !== '100',
+      (route) => {
+        fakePage++;
+        const items = Array.from({ length: 500 }, () => ({
+          id: crypto.randomUUID(),
+          at: new Date().toISOString(),
+          action: 'check',
+          actor: { type: 'agency', id: 'kollen', name: 'Agency kollen' },
+        }));
+        return route.fulfill({ contentType: 'application/json', body: JSON.stringify({ items, nextBefore: 1_000_000 - fakePage }) });
+      },
+    );
+    await page.getByRole('button', { name: 'Ladda ner som fil (CSV)' }).click();
+    await page.getByRole('alert').getByText('Det finns fler än 20 000 händelser.', { exact: false }).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, '09e-activity-export-too-many.png') });
+    await page.unrouteAll();
+    expect(downloads).toBe(0);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Ladda ner som fil (CSV)' }).click()]);
+    const rows = readFileSync((await download.path()) as string, 'utf8').split('\r\n').slice(1, -1);
+    expect(rows).toHaveLength(521);
+    expect(rows.every((row) => row.includes('"Erik Lindqvist","Anna Andersson","Inkomstdeklaration","lämna deklarationen","Tillåtet"'))).toBe(true);
+    await page.getByText('Filen är nedladdad, med 521 händelser.').waitFor();
+    expect(downloads).toBe(1);
+
+    // A new filter starts over from the newest.
+    await page.getByLabel('Visa').selectOption('');
+    await expect.poll(() => status.textContent()).toBe('Visar 100 händelser. Det finns fler.');
+  });
+
+  it('shows the whole history of one power of attorney a page at a time', async () => {
+    await page.goto(`${server.url}/mandates/${mandateId}`);
+    const status = page.locator('.event-count');
+    await expect.poll(() => status.textContent()).toBe('Visar 100 händelser. Det finns fler.');
+    await checkPage(page, '08b-mandate-detail-first-page');
+    // The checks and the grant: every event about it, then no button.
+    for (let shown = 200; shown <= 500; shown += 100) {
+      await page.locator('.show-more').click();
+      await expect.poll(() => status.textContent()).toBe(`Visar ${shown} händelser. Det finns fler.`);
+    }
+    await page.locator('.show-more').click();
+    await expect.poll(() => status.textContent()).toBe('Visar alla 522 händelser.');
+    expect(await page.locator('.show-more').count()).toBe(0);
+    await page.locator('ol.events > li').last().getByText('Du gav en fullmakt.').waitFor();
+  });
+
   it('shows the power of attorney to the agent, and switches role to act for the principal and back', async () => {
     await signOut();
     await signInAs('Erik Lindqvist');
@@ -241,6 +374,12 @@ describe('web app in a browser', () => {
     await page.getByText('Karin Andersson may view the tax return and file the tax return (Swedish Tax Agency) for you').waitFor();
     await checkPage(page, '14-english');
     await page.reload();
+    await expect.poll(() => heading().textContent()).toBe('My powers of attorney');
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await expect.poll(() => page.locator('.event-count').textContent()).toBe('Showing 100 events. There are more.');
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => page.locator('.event-count').textContent()).toBe('Showing 200 events. There are more.');
+    await page.getByRole('link', { name: 'My powers of attorney' }).click();
     await expect.poll(() => heading().textContent()).toBe('My powers of attorney');
     await page.getByRole('button', { name: 'Byt språk till svenska' }).click();
     await expect.poll(() => heading().textContent()).toBe('Mina fullmakter');

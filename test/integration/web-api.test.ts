@@ -9,10 +9,10 @@ describe.each(ENGINES)('what the web app reads on %s', (engine) => {
   });
   afterAll(() => server?.close());
 
-  async function grantAnnaToKarin() {
+  async function grantByAnna(agent: string = PEOPLE.karin) {
     const anna = await server.signIn(PEOPLE.anna);
     const granted = await anna.post('/api/mandates', {
-      agents: [person(PEOPLE.karin)],
+      agents: [person(agent)],
       scopes: [{ service: 'skatteverket.income-tax', permissions: ['submit-return'] }],
       validTo: inDays(90),
     });
@@ -21,7 +21,7 @@ describe.each(ENGINES)('what the web app reads on %s', (engine) => {
   }
 
   it('a mandate’s activity shows its grant and the agency checks, to principal and agent alike', async () => {
-    const { anna, id } = await grantAnnaToKarin();
+    const { anna, id } = await grantByAnna();
     const agency = await server.agency('activity-agency', ['skatteverket.income-tax']);
     const check = await agency.check({
       agent: person(PEOPLE.karin),
@@ -48,15 +48,42 @@ describe.each(ENGINES)('what the web app reads on %s', (engine) => {
   });
 
   it('someone else’s mandate has no activity to show: 404, as for a missing one', async () => {
-    const { id } = await grantAnnaToKarin();
+    const { id } = await grantByAnna();
     const erik = await server.signIn(PEOPLE.erik);
     expect((await erik.get(`/api/mandates/${id}/activity`)).status).toBe(404);
     expect((await erik.get('/api/mandates/not-a-uuid/activity')).status).toBe(404);
     expect((await server.anonymous().get(`/api/mandates/${id}/activity`)).status).toBe(401);
   });
 
+  it('a mandate’s activity comes a page at a time, to its first event, with nothing twice', async () => {
+    // An agent of no other mandate here, so that every check is about this one.
+    const { anna, id } = await grantByAnna(PEOPLE.erik);
+    const agency = await server.agency('paging-agency', ['skatteverket.income-tax']);
+    const check = () =>
+      agency.check({ agent: person(PEOPLE.erik), principal: person(PEOPLE.anna), service: 'skatteverket.income-tax', permission: 'submit-return' });
+    await Promise.all(Array.from({ length: 4 }, check));
+
+    const seen: { id: string; action: string }[] = [];
+    let cursor: number | undefined;
+    let pages = 0;
+    do {
+      const page = await anna.get(`/api/mandates/${id}/activity?limit=2${cursor === undefined ? '' : `&before=${cursor}`}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items);
+      cursor = page.body.nextBefore;
+      pages++;
+    } while (cursor !== undefined && pages < 10);
+    // Five events in pages of two: the third page is short and the last.
+    expect(pages).toBe(3);
+    expect(seen.map((e) => e.action)).toEqual(['check', 'check', 'check', 'check', 'mandate.granted']);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(5);
+
+    expect((await anna.get(`/api/mandates/${id}/activity?limit=501`)).status).toBe(400);
+    expect((await anna.get(`/api/mandates/${id}/activity?before=first`)).status).toBe(400);
+  });
+
   it('activity filters by kind and by period', async () => {
-    await grantAnnaToKarin();
+    await grantByAnna();
     const anna = await server.signIn(PEOPLE.anna);
     const mandates = await anna.get('/api/audit?kind=mandate');
     expect(mandates.status).toBe(200);

@@ -1,5 +1,7 @@
 /** The API as the web app sees it: same origin, session cookie, problem+json errors. */
 
+import type { Page, PageRequest } from './paging.ts';
+
 export interface PartyView {
   type: 'person' | 'organisation';
   id: string;
@@ -64,6 +66,19 @@ export interface AuditEvent {
   decision?: 'permit' | 'deny';
 }
 
+export type EventPage = Page<AuditEvent>;
+
+export interface ActivityFilter {
+  kind?: string;
+  from?: string;
+}
+
+function pageQuery(page: PageRequest): URLSearchParams {
+  const query = new URLSearchParams({ limit: String(page.limit) });
+  if (page.before !== undefined) query.set('before', String(page.before));
+  return query;
+}
+
 export interface Me {
   party: PartyView;
   name: string | null;
@@ -104,10 +119,11 @@ export class ApiProblem extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
+    ...(signal ? { signal } : {}),
     headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -133,18 +149,18 @@ export const api = {
   })),
   mandates: async (as: 'principal' | 'agent' | 'signatory') => (await request<{ items: Mandate[] }>('GET', `/api/mandates?as=${as}`)).items,
   mandate: (id: string) => request<Mandate>('GET', `/api/mandates/${encodeURIComponent(id)}`),
-  mandateActivity: async (id: string) =>
-    (await request<{ items: AuditEvent[] }>('GET', `/api/mandates/${encodeURIComponent(id)}/activity`)).items,
+  mandateActivity: (id: string, page: PageRequest, signal?: AbortSignal) =>
+    request<EventPage>('GET', `/api/mandates/${encodeURIComponent(id)}/activity?${pageQuery(page)}`, undefined, signal),
   representations: async () => (await request<{ items: Representation[] }>('GET', '/api/representations')).items,
   approve: (id: string) => request<Mandate>('POST', `/api/mandates/${encodeURIComponent(id)}/approve`),
   grant: (body: unknown) => request<Mandate>('POST', '/api/mandates', body),
   revoke: (id: string, reason: string | undefined) =>
     request<Mandate>('POST', `/api/mandates/${encodeURIComponent(id)}/revoke`, reason ? { reason } : {}),
-  activity: async (filter: { kind?: string; from?: string }) => {
-    const query = new URLSearchParams({ limit: '500' });
+  activity: (filter: ActivityFilter, page: PageRequest, signal?: AbortSignal) => {
+    const query = pageQuery(page);
     if (filter.kind) query.set('kind', filter.kind);
     if (filter.from) query.set('from', filter.from);
-    return (await request<{ items: AuditEvent[] }>('GET', `/api/audit?${query}`)).items;
+    return request<EventPage>('GET', `/api/audit?${query}`, undefined, signal);
   },
   passkeys: async () => (await request<{ items: Passkey[] }>('GET', '/api/passkeys')).items,
   renamePasskey: (id: string, name: string) => request<Passkey>('PATCH', `/api/passkeys/${encodeURIComponent(id)}`, { name }),

@@ -1,50 +1,118 @@
 import { Task } from '@lit/task';
-import { html } from 'lit';
-import { api, type AuditEvent, type Service } from '../api/client.ts';
+import { html, nothing, type PropertyValues } from 'lit';
+import { type ActivityFilter, api, type AuditEvent, type Service } from '../api/client.ts';
+import { fetchAll, TooManyItems } from '../api/paging.ts';
 import { session } from '../app/session.ts';
-import { eventItem, eventSentence } from '../components/event-item.ts';
+import { eventSentence } from '../components/event-item.ts';
+import { EventPager, eventList } from '../components/event-list.ts';
 import { LightElement } from '../components/light-element.ts';
-import { empty, failed, loading } from '../components/states.ts';
-import { formatDateTime, localised, t } from '../i18n/i18n.ts';
+import { failed, loading } from '../components/states.ts';
+import { csvText } from '../csv.ts';
+import { formatDateTime, formatNumber, localised, t } from '../i18n/i18n.ts';
 import { partyName, permissionName } from '../mandate-text.ts';
 
 type Kind = '' | 'check' | 'mandate' | 'sign-in';
 type Period = '30' | '365' | 'all';
+type ExportOutcome = { done: number } | 'cancelled' | 'too-many' | 'failed';
 
-/** A spreadsheet cell: quoted, and never read as a formula. */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
+/** The most events one file holds: beyond it the person narrows the filter rather than wait. */
+const EXPORT_MAX = 20_000;
+/** The API's largest page: the fewest round trips for a file. */
+const EXPORT_PAGE_SIZE = 500;
 
 function serviceName(services: readonly Service[], id: string | undefined): string {
   const service = services.find((svc) => svc.id === id);
   return service ? localised(service.name) : (id ?? '');
 }
 
-/** Every event about me, newest first, filtered by kind and period, and downloadable as CSV. */
+/** Every event about me, newest first, a page at a time, filtered by kind and period, and downloadable as CSV. */
 export class ActivityPage extends LightElement {
-  static override properties = { kind: { state: true }, period: { state: true } };
+  static override properties = {
+    kind: { state: true },
+    period: { state: true },
+    exported: { state: true },
+    exportOutcome: { state: true },
+  };
   declare kind: Kind;
   declare period: Period;
+  /** How many events the file has so far while it is being fetched. */
+  declare exported: number | undefined;
+  declare exportOutcome: ExportOutcome | undefined;
+  private readonly pager = new EventPager(this);
+  /** The filter the list shows, with its period fixed when it was chosen, so every page and the file agree. */
+  private filter: ActivityFilter = {};
+  private exporting: AbortController | undefined;
+  private focusSelector: string | undefined;
 
   constructor() {
     super();
     this.kind = '';
     this.period = '365';
+    this.exported = undefined;
+    this.exportOutcome = undefined;
   }
 
-  private data = new Task(this, {
-    task: async ([kind, period]) => {
-      const from = period === 'all' ? undefined : new Date(Date.now() - Number(period) * 86_400_000).toISOString();
-      const [events, services] = await Promise.all([
-        api.activity({ ...(kind ? { kind } : {}), ...(from ? { from } : {}) }),
-        api.services(),
-      ]);
-      return { events, services };
-    },
-    args: () => [this.kind, this.period] as const,
-  });
+  private services = new Task(this, { task: () => api.services(), args: () => [] as const });
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('kind') || changed.has('period')) {
+      const from = this.period === 'all' ? undefined : new Date(Date.now() - Number(this.period) * 86_400_000).toISOString();
+      const filter: ActivityFilter = { ...(this.kind ? { kind: this.kind } : {}), ...(from ? { from } : {}) };
+      this.filter = filter;
+      this.stopExport(true);
+      this.pager.reset((page, signal) => api.activity(filter, page, signal));
+    }
+  }
+
+  protected override updated(): void {
+    if (this.focusSelector) {
+      this.querySelector<HTMLElement>(this.focusSelector)?.focus();
+      this.focusSelector = undefined;
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.exporting?.abort();
+  }
+
+  /** Fetches every event the filter matches, not only those on screen, and saves them as one file. */
+  private async export(services: readonly Service[]) {
+    const filter = this.filter;
+    const exporting = new AbortController();
+    this.exporting = exporting;
+    this.exported = 0;
+    this.exportOutcome = undefined;
+    this.focusSelector = '#cancel-export';
+    let outcome: ExportOutcome;
+    try {
+      const events = await fetchAll((page, signal) => api.activity(filter, page, signal), {
+        pageSize: EXPORT_PAGE_SIZE,
+        max: EXPORT_MAX,
+        signal: exporting.signal,
+        onProgress: (count) => (this.exported = count),
+      });
+      this.download(events, services);
+      outcome = { done: events.length };
+    } catch (e) {
+      outcome = exporting.signal.aborted ? 'cancelled' : e instanceof TooManyItems ? 'too-many' : 'failed';
+    }
+    // A new filter has started over meanwhile: this file is no longer wanted.
+    if (this.exporting !== exporting) return;
+    this.exporting = undefined;
+    this.exported = undefined;
+    this.exportOutcome = outcome;
+    this.focusSelector = '#download';
+  }
+
+  /** Stops fetching a file; with `quietly` (the list starts over), nothing is said about it. */
+  private stopExport(quietly: boolean) {
+    this.exporting?.abort();
+    if (!quietly) return;
+    this.exporting = undefined;
+    this.exported = undefined;
+    this.exportOutcome = undefined;
+  }
 
   private download(events: readonly AuditEvent[], services: readonly Service[]) {
     const s = t();
@@ -58,13 +126,35 @@ export class ActivityPage extends LightElement {
       e.permission ? permissionName(services, e.service, e.permission) : '',
       e.decision ? (e.decision === 'permit' ? s.permit : s.deny) : '',
     ]);
-    const text = [s.csvColumns, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n');
-    const url = URL.createObjectURL(new Blob([`\ufeff${text}\r\n`], { type: 'text/csv;charset=utf-8' }));
+    const url = URL.createObjectURL(new Blob([csvText([s.csvColumns, ...rows])], { type: 'text/csv;charset=utf-8' }));
     const link = document.createElement('a');
     link.href = url;
     link.download = s.csvFile;
     link.click();
     setTimeout(() => URL.revokeObjectURL(url), 0);
+  }
+
+  /** The download button, or while the file is fetched its progress and a way to stop; the outcome after. */
+  private renderExport(services: readonly Service[]) {
+    const s = t();
+    const outcome = this.exportOutcome;
+    const exported = this.exported;
+    const problem = outcome === 'too-many' ? s.exportTooMany(formatNumber(EXPORT_MAX)) : outcome === 'failed' ? s.exportFailed : undefined;
+    const status =
+      exported !== undefined
+        ? html`<span class="spinner" aria-hidden="true"></span>${exported === 0 ? s.loading : s.exportProgress(formatNumber(exported))}`
+        : outcome === 'cancelled'
+          ? s.exportCancelled
+          : typeof outcome === 'object'
+            ? s.exportDone(formatNumber(outcome.done))
+            : nothing;
+    return html`<div class="export">
+      ${exported === undefined
+        ? html`<button id="download" type="button" class="button secondary" @click=${() => void this.export(services)}>${s.downloadCsv}</button>`
+        : html`<button id="cancel-export" type="button" class="button secondary" @click=${() => this.stopExport(false)}>${s.exportCancel}</button>`}
+      <p class="export-status" role="status">${status}</p>
+      ${problem ? html`<p class="field-error" role="alert">${problem}</p>` : nothing}
+    </div>`;
   }
 
   override render() {
@@ -97,14 +187,12 @@ export class ActivityPage extends LightElement {
           </select>
         </div>
       </div>
-      ${this.data.render({
+      ${this.services.render({
         pending: loading,
-        error: () => failed(() => this.data.run()),
-        complete: ({ events, services }) =>
-          events.length === 0
-            ? empty(s.emptyEvents)
-            : html`<p><button type="button" class="button secondary" @click=${() => this.download(events, services)}>${s.downloadCsv}</button></p>
-                <ol class="plain events">${events.map((e) => eventItem(e, services, session.me?.party))}</ol>`,
+        error: () => failed(() => this.services.run()),
+        complete: (services) =>
+          html`${this.pager.items.length > 0 ? this.renderExport(services) : nothing}
+          ${eventList(this.pager, services, session.me?.party, s.emptyEvents)}`,
       })}
     `;
   }

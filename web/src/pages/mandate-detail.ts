@@ -1,8 +1,8 @@
 import { Task } from '@lit/task';
-import { html, nothing } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
 import { api, ApiProblem, type Mandate, type Service } from '../api/client.ts';
 import { session } from '../app/session.ts';
-import { eventItem } from '../components/event-item.ts';
+import { EventPager, eventList } from '../components/event-list.ts';
 import { LightElement } from '../components/light-element.ts';
 import { empty, failed, loading } from '../components/states.ts';
 import { statusBadge } from '../components/status-badge.ts';
@@ -29,6 +29,7 @@ export class MandateDetail extends LightElement {
   declare problem: 'step-up' | 'generic' | undefined;
   declare approvedNow: boolean;
   private focusSelector: string | undefined;
+  private readonly activity = new EventPager(this);
 
   constructor() {
     super();
@@ -43,11 +44,20 @@ export class MandateDetail extends LightElement {
 
   private data = new Task(this, {
     task: async ([id]) => {
-      const [mandate, activity, services] = await Promise.all([api.mandate(id), api.mandateActivity(id), api.services()]);
-      return { mandate, activity, services };
+      const [mandate, services] = await Promise.all([api.mandate(id), api.services()]);
+      return { mandate, services };
     },
     args: () => [this.mandateId] as const,
   });
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('mandateId')) this.reloadActivity();
+  }
+
+  private reloadActivity() {
+    const id = this.mandateId;
+    this.activity.reset((page, signal) => api.mandateActivity(id, page, signal));
+  }
 
   protected override updated(): void {
     if (this.focusSelector) {
@@ -75,6 +85,7 @@ export class MandateDetail extends LightElement {
       this.confirming = false;
       this.done = true;
       this.focusSelector = '#done-message';
+      this.reloadActivity();
       await this.data.run();
     } catch (e) {
       this.problem = e instanceof ApiProblem && e.code === 'step-up-required' ? 'step-up' : 'generic';
@@ -90,6 +101,7 @@ export class MandateDetail extends LightElement {
       await api.approve(this.mandateId);
       this.approvedNow = true;
       this.focusSelector = '#approved-message';
+      this.reloadActivity();
       await this.data.run();
     } catch (e) {
       this.problem = e instanceof ApiProblem && e.code === 'step-up-required' ? 'step-up' : 'generic';
@@ -190,15 +202,13 @@ export class MandateDetail extends LightElement {
     `;
   }
 
-  private renderAll({ mandate, activity, services }: { mandate: Mandate; activity: Awaited<ReturnType<typeof api.mandateActivity>>; services: Service[] }) {
+  private renderAll({ mandate, services }: { mandate: Mandate; services: Service[] }) {
     const s = t();
     return html`
       ${this.renderMandate(mandate, services)}
       <section aria-labelledby="activity-heading">
         <h2 id="activity-heading">${s.activityHeading}</h2>
-        ${activity.length === 0
-          ? empty(s.emptyActivity)
-          : html`<ol class="plain events">${activity.map((e) => eventItem(e, services, session.me?.party))}</ol>`}
+        ${eventList(this.activity, services, session.me?.party, s.emptyActivity)}
       </section>
     `;
   }
