@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts', 'test/support/web-build.ts'],
+    setupFiles: ['test/support/cleanup.ts'],
     pool: 'forks',
     // Two cores: more workers only make every file slower.
     maxWorkers: 2,

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../../server/config.ts';
 import { generatePrivateJwk } from '../../server/identity/keys.ts';
 import { ENGINES, PEOPLE, person, startServer, type TestServer } from '../support/server.ts';
+import { tempDir } from '../support/temp.ts';
 
 describe.each(ENGINES)('operations on %s', (engine) => {
   let server: TestServer;
@@ -90,7 +90,7 @@ describe('production mode', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ombud-keys-'));
+    const dir = tempDir('keys');
     const keyFile = path.join(dir, 'keys.json');
     writeFileSync(keyFile, JSON.stringify({ keys: [await generatePrivateJwk()] }));
     server = await startServer('pglite', { env: { NODE_ENV: 'production', SIGNING_KEYS_FILE: keyFile, OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'ombud' } });

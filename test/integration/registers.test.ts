@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../server/config.ts';
 import { seedDemo } from '../../server/demo.ts';
 import { RegisterInputError } from '../../server/registers/adapter.ts';
 import { guardian, importRegister, registerFile, signatory, trustee } from '../support/registers.ts';
 import { ENGINES, inDays, PEOPLE, person, startServer, type TestAgency, type TestServer } from '../support/server.ts';
+import { tempDir } from '../support/temp.ts';
 
 const PHARMACY = 'apoteket.prescriptions';
 const TAX = 'skatteverket.income-tax';
@@ -139,7 +137,7 @@ describe.each(ENGINES)('registers on %s', (engine) => {
   // Three runs of the admin command, each compiling and migrating: slow on a busy machine.
   it('imports from the command line and rejects a bad file there with line numbers and exit status', { timeout: 180_000 }, async () => {
     const env: Record<string, string> =
-      engine === 'postgres' ? { DATABASE_URL: server.databaseUrl as string, DATA_DIR: server.dataDir } : { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ombud-cli-')) };
+      engine === 'postgres' ? { DATABASE_URL: server.databaseUrl as string, DATA_DIR: server.dataDir } : { DATA_DIR: tempDir('cli') };
     const bad = await admin(['registers', 'import', registerFile([guardian(PEOPLE.anna, PEOPLE.maja), '{nope}', { kind: 'guardian' }])], env);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/line 2: not valid JSON/);

@@ -1,15 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../server/db/database.ts';
 import { DataDirBusyError } from '../../server/db/data-dir-lock.ts';
 import { ENGINES, freshDatabase, inDays, PEOPLE, person, startServer } from '../support/server.ts';
+import { tempDir } from '../support/temp.ts';
 
 describe.each(ENGINES)('a restart on %s', (engine) => {
   it('keeps mandates, the audit trail and the signing keys', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'ombud-restart-'));
+    const dataDir = tempDir('restart');
     const open = async () =>
       engine === 'pglite' ? { database: await Database.pglite(path.join(dataDir, 'db')) } : { database: Database.postgres(url as string), url };
     let url: string | undefined;
@@ -44,7 +43,7 @@ describe.each(ENGINES)('a restart on %s', (engine) => {
 
 describe('the embedded database directory', () => {
   it('can be opened by one process at a time; the lock goes with the close', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ombud-lock-'));
+    const dir = tempDir('lock');
     const first = await Database.pglite(dir);
     // The lock holds against any other live process; the test stands in for one by writing its pid.
     const { writeFileSync } = await import('node:fs');

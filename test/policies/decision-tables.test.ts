@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../server/config.ts';
 import { type Facts, PolicyEngine, PolicyLoadError } from '../../server/policy/engine.ts';
+import { tempDir } from '../support/temp.ts';
 
 interface Table {
   service: string;
@@ -32,7 +32,7 @@ describe.each(tables)('decision table of $service', (table) => {
 
 describe('policy loading refuses to start on any error', () => {
   function brokenCopy(mutate: (dir: string) => void): string {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ombud-policies-'));
+    const dir = tempDir('policies');
     for (const f of readdirSync(policiesDir)) copyFileSync(path.join(policiesDir, f), path.join(dir, f));
     mutate(dir);
     return dir;

@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileRegisterAdapter } from '../../server/registers/file-import.ts';
 import { applyRegisterBatch, type ImportResult } from '../../server/registers/service.ts';
 import type { TestServer } from './server.ts';
+import { tempDir } from './temp.ts';
 
 /** Writes register lines (objects, or raw text for broken ones) as a JSON-lines file. */
 export function registerFile(lines: ReadonlyArray<object | string>, name = 'register.jsonl'): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ombud-register-')), name);
+  const file = path.join(tempDir('register'), name);
   writeFileSync(file, `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
   return file;
 }
