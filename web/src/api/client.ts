@@ -43,6 +43,7 @@ export interface Mandate {
   revokedRole?: string;
   revokeReason?: string;
   approvals?: { signatory: PartyView; approvedAt?: string }[];
+  registeredBy?: { role: 'official'; reason: string; documentReference: string; at: string };
 }
 
 export interface Representation {
@@ -173,4 +174,5 @@ export const api = {
   sessions: async () => (await request<{ items: SessionInfo[] }>('GET', '/api/sessions')).items,
   endSession: (id: string) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
   signOutEverywhere: () => request<void>('POST', '/auth/logout-everywhere'),
+  registerAsOfficial: (body: unknown) => request<Mandate>('POST', '/api/officials/mandates', body),
 };

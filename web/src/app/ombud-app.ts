@@ -9,6 +9,7 @@ import '../pages/activity-page.ts';
 import '../pages/grant-wizard.ts';
 import '../pages/mandate-detail.ts';
 import '../pages/mandates-page.ts';
+import '../pages/official-page.ts';
 import '../pages/security-page.ts';
 import '../pages/start-page.ts';
 import { interceptLinks, navigate, onRouteChange, parseRoute, type Route } from './router.ts';
@@ -88,6 +89,8 @@ export class OmbudApp extends LightElement {
         return html`<act-for-page></act-for-page>`;
       case 'security':
         return html`<security-page></security-page>`;
+      case 'official':
+        return html`<official-page></official-page>`;
       default:
         return html`<h1 tabindex="-1">${s.notFoundTitle}</h1>
           <p>${s.notFoundText}</p>
@@ -105,6 +108,7 @@ export class OmbudApp extends LightElement {
         ${item('mandates', '/mandates', s.navMandates)} ${item('grant', '/grant', s.navGrant)}
         ${item('activity', '/activity', s.navActivity)} ${item('act-for', '/act-for', s.navActFor)}
         ${item('security', '/security', s.navSecurity)}
+        ${session.me?.roles.includes('official') ? item('official', '/official', s.navOfficial) : nothing}
       </ul>
     </nav>`;
   }
