@@ -1,4 +1,4 @@
-import { html, nothing } from 'lit';
+import { html, type LitElement, nothing } from 'lit';
 import { api, ApiProblem } from '../api/client.ts';
 import { LightElement } from '../components/light-element.ts';
 import { loading } from '../components/states.ts';
@@ -63,6 +63,12 @@ export class OmbudApp extends LightElement {
   }
 
   protected override updated(): void {
+    // A page element renders after the shell does: its heading is there once it has.
+    const page = this.querySelector<HTMLElement & Partial<Pick<LitElement, 'updateComplete'>>>('main > *');
+    void (page?.updateComplete ?? Promise.resolve()).then(() => this.pageShown());
+  }
+
+  private pageShown(): void {
     const heading = this.querySelector<HTMLElement>('main h1');
     document.title = heading?.textContent ? `${heading.textContent} – ${t().appName}` : t().appName;
     if (this.focusHeading && heading) {

@@ -168,7 +168,7 @@ export class OfficialPage extends GrantWizard {
 
   protected override renderReviewExtra() {
     const s = t();
-    return html`<p class="notice" data-testid="official-review">${s.officialReview}</p>
+    return html`<p class="official-note" data-testid="official-review">${s.officialReview}</p>
       <dl class="facts">
         <div><dt>${s.officialReasonLabel}</dt><dd>${this.basis.reason.trim()}</dd></div>
         <div><dt>${s.documentReferenceLabel}</dt><dd>${this.basis.documentReference.trim()}</dd></div>
@@ -191,7 +191,7 @@ export class OfficialPage extends GrantWizard {
   private renderReceipt(mandate: Mandate) {
     const s = t();
     return html`<h1>${s.officialTitle}</h1>
-      <section class="notice notice-ok" aria-labelledby="receipt-heading">
+      <section class="receipt" aria-labelledby="receipt-heading">
         <h2 id="receipt-heading" tabindex="-1">${s.receiptHeading}</h2>
         <dl class="facts">
           <div><dt>${s.receiptNumber}</dt><dd data-testid="receipt-id">${mandate.id}</dd></div>
