@@ -164,6 +164,7 @@ describe('registering a power of attorney as an official', () => {
     await expect.poll(() => heading().textContent()).toBe('Fullmakt');
     expect(new URL(page.url()).pathname).toBe(`/mandates/${mandateId}`);
     await page.getByText('Registrerad av handläggare').waitFor();
+    await page.getByText('Helena Berg registrerade fullmakten som handläggare.').waitFor();
     const facts = page.locator('dl.facts');
     expect(await facts.textContent()).toContain(`Skäl till registreringen${REASON}`);
     expect(await facts.textContent()).toContain(`Underlag${DOCUMENT}`);

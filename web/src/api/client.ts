@@ -65,6 +65,7 @@ export interface AuditEvent {
   service?: string;
   permission?: string;
   decision?: 'permit' | 'deny';
+  registeredBy?: 'official';
 }
 
 export type EventPage = Page<AuditEvent>;

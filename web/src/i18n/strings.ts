@@ -148,6 +148,7 @@ const sv = {
   registerAnother: 'Registrera en fullmakt till',
   registeredByOfficial: 'Registrerad av handläggare',
   factDocumentReference: 'Underlag',
+  eventRegisteredByOfficial: (actor: string) => `${actor} registrerade fullmakten som handläggare.`,
 
   detailTitle: 'Fullmakt',
   factPrincipal: 'Fullmaktsgivare',
@@ -437,6 +438,7 @@ const en: Strings = {
   registerAnother: 'Register another power of attorney',
   registeredByOfficial: 'Registered by an official',
   factDocumentReference: 'Document',
+  eventRegisteredByOfficial: (actor) => `${actor} registered the power of attorney as an official.`,
 
   detailTitle: 'Power of attorney',
   factPrincipal: 'Given by',
