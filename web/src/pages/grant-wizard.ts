@@ -207,11 +207,11 @@ export class GrantWizard extends LightElement {
     }
   }
 
-  protected edit(patch: Partial<Draft>) {
+  private edit(patch: Partial<Draft>) {
     this.draft = { ...this.draft, ...patch };
   }
 
-  protected go(step: Step) {
+  private go(step: Step) {
     this.step = step;
     this.problem = undefined;
     this.moveFocus = true;

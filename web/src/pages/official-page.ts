@@ -94,7 +94,6 @@ export class OfficialPage extends GrantWizard {
       'not-an-official': s.officialNotAllowed,
       unauthenticated: s.officialSignedOut,
       'invalid-request': s.officialInvalid,
-      'invalid-identity-number': s.officialInvalid,
     };
     return byCode[code] ?? super.problemText(code);
   }
