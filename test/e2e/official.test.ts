@@ -118,6 +118,22 @@ describe('registering a power of attorney as an official', () => {
     expect(await page.locator('main').textContent()).toContain(DOCUMENT);
     await checkPage(page, 'official-03-review');
 
+    // Should the server be told the official's own number, its refusal is said beside the principal's number.
+    await page.route(
+      '**/api/officials/mandates',
+      (route) => route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), principal: { type: 'person', id: OFFICIAL } }) }),
+      { times: 1 },
+    );
+    await tabTo(page, '#next-button');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Vem ger fullmakten, och vad grundar sig registreringen på?' }).waitFor();
+    expect(await page.evaluate('document.activeElement.id')).toBe('principal');
+    expect(await page.locator('#principal-error').textContent()).toBe('Du kan inte registrera en fullmakt där du själv är med. Be en kollega att göra det.');
+    for (const step of ['Vem ska få fullmakten?', 'Vad får ombudet göra?', 'Hur länge ska fullmakten gälla?', 'Några val', 'Läs igenom och bekräfta']) {
+      await next();
+      await page.getByRole('heading', { name: step }).waitFor();
+    }
+
     await officialStrongAt(sql<Date>`now() - interval '1 hour'`);
     await tabTo(page, '#next-button');
     await page.keyboard.press('Enter');
