@@ -1,6 +1,5 @@
 import { Task } from '@lit/task';
 import { html, nothing } from 'lit';
-import { InvalidIdentityNumberError, parsePersonNumber } from '../../../server/identity/identity-number.ts';
 import { api, ApiProblem, type Mandate, type PartyView, type Service } from '../api/client.ts';
 import { navigate } from '../app/router.ts';
 import { session } from '../app/session.ts';
@@ -10,6 +9,7 @@ import { failed, loading } from '../components/states.ts';
 import { stepUpNotice } from '../components/step-up.ts';
 import { formatDate, formatNumber, language, localised, t } from '../i18n/i18n.ts';
 import { mandateSentence } from '../mandate-text.ts';
+import { checkPersonNumber, looksComplete } from '../personal-number.ts';
 
 /** Step 0 is for a wizard that asks something before who gets the power of attorney. */
 export type Step = 0 | 1 | 2 | 3 | 4 | 5;
@@ -219,30 +219,19 @@ export class GrantWizard extends LightElement {
 
   // ---- validation, one function per step; each returns field id → message
 
-  /** A personal number as typed: its normal form, or what is wrong with it. */
-  protected personNumber(raw: string): { value: string } | { error: string } {
-    const s = t();
-    try {
-      return { value: parsePersonNumber(raw.trim()).value };
-    } catch (e) {
-      if (!(e instanceof InvalidIdentityNumberError)) throw e;
-      return { error: { format: s.pnrFormat, date: s.pnrDate, 'check-digit': s.pnrCheckDigit }[e.fault] };
-    }
-  }
-
   private agentError(index: number, required = false): string | undefined {
+    const s = t();
     const raw = (this.draft.agents[index] ?? '').trim();
-    if (!raw) return required ? t().pnrMissing : undefined;
-    const parsed = this.personNumber(raw);
-    if ('error' in parsed) return parsed.error;
-    const value = parsed.value;
-    const conflict = this.agentConflict(value);
+    if (!raw) return required ? s.pnrMissing : undefined;
+    const checked = checkPersonNumber(raw, s);
+    if ('error' in checked) return checked.error;
+    const conflict = this.agentConflict(checked.value);
     if (conflict) return conflict;
     const earlier = this.draft.agents.slice(0, index).some((other) => {
-      const theirs = this.personNumber(other);
-      return 'value' in theirs && theirs.value === value;
+      const before = checkPersonNumber(other, s);
+      return 'value' in before && before.value === checked.value;
     });
-    return earlier ? t().pnrTwice : undefined;
+    return earlier ? s.pnrTwice : undefined;
   }
 
   private validateWho(): Record<string, string> {
@@ -321,7 +310,10 @@ export class GrantWizard extends LightElement {
     const validToDate = endOfDay(this.draft.until);
     return {
       principal: this.principalParty(),
-      agents: this.draft.agents.map((a) => ({ type: 'person' as const, id: parsePersonNumber(a.trim()).value })),
+      agents: this.draft.agents.map((a) => {
+        const checked = checkPersonNumber(a, t());
+        return { type: 'person' as const, id: 'value' in checked ? checked.value : '' };
+      }),
       scopes,
       validTo: validToDate.toISOString(),
       validToDate,
@@ -429,7 +421,7 @@ export class GrantWizard extends LightElement {
       </div>
       <div aria-live="polite">
         ${this.fieldError(id)}
-        ${!liveError && value.replace(/\D/g, '').length >= 10 && field.ok
+        ${!liveError && looksComplete(value) && field.ok
           ? html`<p class="field-ok">${icons.check()}<span>${s.pnrOk}</span></p>`
           : nothing}
       </div>
@@ -441,8 +433,7 @@ export class GrantWizard extends LightElement {
     const agents = [...this.draft.agents];
     agents[index] = value;
     this.edit({ agents });
-    const digits = value.replace(/\D/g, '').length;
-    this.checkAgent(index, digits >= 10);
+    this.checkAgent(index, looksComplete(value));
   }
 
   private checkAgent(index: number, complete: boolean) {

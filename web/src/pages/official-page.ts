@@ -3,6 +3,7 @@ import { api, type Mandate, type PartyView, type Service } from '../api/client.t
 import { session } from '../app/session.ts';
 import { t } from '../i18n/i18n.ts';
 import { formatPersonalNumber } from '../mandate-text.ts';
+import { checkPersonNumber, looksComplete } from '../personal-number.ts';
 import { GrantWizard, type GrantBody, readSaved, type Step } from './grant-wizard.ts';
 
 const BASIS_KEY = 'ombud.officialBasis';
@@ -41,8 +42,8 @@ export class OfficialPage extends GrantWizard {
   }
 
   private principalNumber(): string | undefined {
-    const parsed = this.personNumber(this.basis.principal);
-    return 'value' in parsed ? parsed.value : undefined;
+    const checked = checkPersonNumber(this.basis.principal, t());
+    return 'value' in checked ? checked.value : undefined;
   }
 
   protected override principalParty(): PartyView {
@@ -103,9 +104,9 @@ export class OfficialPage extends GrantWizard {
   private principalError(): string | undefined {
     const raw = this.basis.principal.trim();
     if (!raw) return t().pnrMissing;
-    const parsed = this.personNumber(raw);
-    if ('error' in parsed) return parsed.error;
-    return parsed.value === session.me?.party.id ? t().officialSelf : undefined;
+    const checked = checkPersonNumber(raw, t());
+    if ('error' in checked) return checked.error;
+    return checked.value === session.me?.party.id ? t().officialSelf : undefined;
   }
 
   protected override validateStep(step: Step, services: readonly Service[]): Record<string, string> {
@@ -152,7 +153,7 @@ export class OfficialPage extends GrantWizard {
         ok: this.principalError() === undefined,
         onInput: (value) => {
           this.editBasis({ principal: value });
-          this.checkPrincipal(value.replace(/\D/g, '').length >= 10);
+          this.checkPrincipal(looksComplete(value));
         },
         onBlur: () => this.checkPrincipal(this.basis.principal.trim() !== ''),
       })}
