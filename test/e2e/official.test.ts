@@ -168,7 +168,12 @@ describe('registering a power of attorney as an official', () => {
     await checkPage(page, 'official-07-english');
     await page.getByRole('button', { name: 'Byt språk till svenska' }).click();
     await page.setViewportSize({ width: 1024, height: 800 });
+
+    // A principal's number typed on a shared computer does not outlast the official's sign-out.
+    await page.locator('#principal').fill(dashed(PEOPLE.karin));
+    expect(await page.evaluate('sessionStorage.getItem("ombud.officialBasis")')).toContain(PEOPLE.karin.slice(0, 8));
     await signOut();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
   it('shows the principal that an official registered it, why and on what document', async () => {

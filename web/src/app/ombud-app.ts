@@ -38,10 +38,7 @@ export class OmbudApp extends LightElement {
     });
     session.addEventListener('change', () => this.requestUpdate());
     this.addEventListener('signed-in', () => void this.loadMe(true));
-    this.addEventListener('signed-out', () => {
-      session.setMe(undefined);
-      navigate('/');
-    });
+    this.addEventListener('signed-out', () => this.signedOut());
     void this.loadMe(false);
   }
 
@@ -58,6 +55,12 @@ export class OmbudApp extends LightElement {
 
   private async signOut() {
     await api.signOut();
+    this.signedOut();
+  }
+
+  /** What was typed in this tab (drafts, someone's personal number) is not left for whoever uses the computer next. */
+  private signedOut() {
+    sessionStorage.clear();
     session.setMe(undefined);
     navigate('/');
   }
