@@ -436,7 +436,17 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
         validTo: inDays(30),
       });
       expect(toColleague.status).toBe(201);
-      for (const outsider of [newPerson(), colleague]) {
+      // Two who may act for the firm only jointly: the check's chain rules hold here too, so neither reaches it alone.
+      const [jointly, partner] = [newPerson(), newPerson()];
+      const joint = await tolvan.post('/api/mandates', {
+        principal: organisation(FIRM),
+        agents: [person(jointly), person(partner)],
+        mode: 'joint',
+        scopes: [{ service: TAX, permissions: ['view-return'] }],
+        validTo: inDays(30),
+      });
+      expect(joint.status).toBe(201);
+      for (const outsider of [newPerson(), colleague, jointly]) {
         const res = await read(outsider, route.toFirm);
         expect(res.status).toBe(404);
         expect({ ...res.body, timestamp: undefined }).toEqual({ ...missing.body, timestamp: undefined });
