@@ -148,7 +148,7 @@ export class OfficialPage extends GrantWizard {
       <p>${s.officialIntro}</p>
       ${this.renderPersonField({
         id: 'principal',
-        label: s.principalLabel,
+        label: s.officialPrincipalLabel,
         value: this.basis.principal,
         ok: this.principalError() === undefined,
         onInput: (value) => {
