@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEMO_OFFICIALS } from './demo-people.ts';
 import { InvalidIdentityNumberError, parsePersonNumber } from './identity/identity-number.ts';
 
 /** Finds the project root (the folder holding package.json) from this file, built or not. */
@@ -182,6 +183,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const demoData = !production && e.DEMO_DATA !== 'false';
+
   if (e.DATABASE_READ_URL && !e.DATABASE_URL) {
     throw new ConfigError('Invalid configuration:\n  DATABASE_READ_URL needs DATABASE_URL (the primary) beside it');
   }
@@ -225,10 +228,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stepUpMs: e.STEP_UP_MINUTES * 60_000,
     strongAssurance: ASSURANCE[e.STEP_UP_ASSURANCE],
     devSignIn: !production,
-    demoData: !production && e.DEMO_DATA !== 'false',
+    demoData,
     secureCookies: production,
     maxDelegationDepth: e.MAX_DELEGATION_DEPTH,
-    officials: Object.freeze([...new Set(officials)]),
+    // With demo data and no OFFICIALS, the demo official lets the assisted registration be tried; production has no default.
+    officials: Object.freeze([...new Set(e.OFFICIALS === undefined && demoData ? DEMO_OFFICIALS : officials)]),
     requests: {
       maxOpen: e.REQUESTS_MAX_OPEN,
       declinesBeforeLockout: e.REQUESTS_DECLINES_BEFORE_LOCKOUT,

@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { registerAgency } from './agencies/service.ts';
 import { generateClientSecret } from './identity/client-secret.ts';
 import type { AppContext } from './context.ts';
+import { DEMO_PEOPLE } from './demo-people.ts';
 import { listMandatesByPrincipal } from './mandates/repository.ts';
 import { grantMandate } from './mandates/service.ts';
 import { adulthoodOf } from './identity/identity-number.ts';
@@ -12,15 +13,7 @@ import type { PartyRef } from './parties/schema.ts';
 import type { RegisterBatch, RegisterEntry } from './registers/adapter.ts';
 import { applyRegisterBatch } from './registers/service.ts';
 
-/** Demo people: valid test numbers, never real people's. */
-export const DEMO_PEOPLE = [
-  { id: '194003212380', name: 'Anna Andersson', note: { sv: 'Pensionär', en: 'Pensioner' } },
-  { id: '196805144026', name: 'Karin Andersson', note: { sv: 'Annas dotter', en: "Anna's daughter" } },
-  { id: '197209083919', name: 'Erik Lindqvist', note: { sv: 'Förälder', en: 'Parent' } },
-  { id: '201503222463', name: 'Maja Lindqvist', note: { sv: 'Barn, 11 år', en: 'Child, age 11' } },
-  { id: '198511304829', name: 'Sara Ek', note: { sv: 'Skyddad identitet', en: 'Protected identity' }, protectedIdentity: true },
-  { id: '191212121212', name: 'Tolvan Tolvansson', note: { sv: 'Testperson', en: 'Test person' } },
-] as const;
+export { DEMO_PEOPLE } from './demo-people.ts';
 
 export const DEMO_ORGANISATION = { id: '5566778899', name: 'Exempelbyrån AB' };
 /** A company whose two signatories sign jointly: its grants wait for both. */

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   if (demoKeyFile) {
     process.stdout.write(
       `\n  Ombud is running at ${config.publicUrl}  (development mode, ${ctx.database.engine})\n` +
-        `  Demo people: ${DEMO_PEOPLE.map((p) => `${p.name} ${p.id}`).join(', ')}\n` +
+        `  Demo people: ${DEMO_PEOPLE.map((p) => `${p.name} ${p.id}${config.officials.includes(p.id) ? ' (official: /official)' : ''}`).join(', ')}\n` +
         `  Demo agency key: ${demoKeyFile}  (try: npm run admin -- demo-check)\n\n`,
     );
   }

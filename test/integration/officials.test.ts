@@ -1,12 +1,14 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../../server/config.ts';
+import { DEMO_OFFICIALS } from '../../server/demo-people.ts';
 import { newPerson } from '../support/people.ts';
 import { type Client, ENGINES, inDays, person, startServer, type TestServer } from '../support/server.ts';
 
 const TAX = 'skatteverket.income-tax';
 const taxScope = { service: TAX, permissions: ['view-return'] };
 const OFFICIAL = newPerson();
+const DEMO_OFFICIAL = DEMO_OFFICIALS[0] as string;
 
 describe.each(ENGINES)('assisted registration by officials on %s', (engine) => {
   let server: TestServer;
@@ -153,6 +155,53 @@ describe('official configuration', () => {
   it('accepts any written form of a personal number and refuses an invalid one', () => {
     expect(readConfig({ OFFICIALS: '19121212-1212, 194003212380' }).officials).toEqual(['191212121212', '194003212380']);
     expect(() => readConfig({ OFFICIALS: '191212121213' })).toThrow(ConfigError);
-    expect(readConfig({}).officials).toEqual([]);
+    expect(readConfig({ DEMO_DATA: 'false' }).officials).toEqual([]);
+  });
+
+  it('makes the demo official an official in development with demo data, unless OFFICIALS says otherwise, and never in production', () => {
+    expect(readConfig({}).officials).toEqual([DEMO_OFFICIAL]);
+    expect(readConfig({ OFFICIALS: '191212121212' }).officials).toEqual(['191212121212']);
+    expect(readConfig({ OFFICIALS: '' }).officials).toEqual([]);
+    const production = {
+      NODE_ENV: 'production',
+      SIGNING_KEYS_FILE: '/keys.json',
+      PUBLIC_URL: 'https://ombud.example',
+      OIDC_ISSUER: 'https://eid.example',
+      OIDC_CLIENT_ID: 'ombud',
+    };
+    expect(readConfig(production).officials).toEqual([]);
+  });
+});
+
+describe.each(ENGINES)('the demo official on %s', (engine) => {
+  it('registers for a principal in development with demo data and no OFFICIALS', async () => {
+    const server = await startServer(engine, { env: { DEMO_DATA: 'true' } });
+    try {
+      const official = await server.signIn(DEMO_OFFICIAL);
+      expect((await official.get('/api/me')).body.roles).toContain('official');
+      const res = await official.post('/api/officials/mandates', {
+        principal: person(newPerson()),
+        agents: [person(newPerson())],
+        scopes: [taxScope],
+        validTo: inDays(30),
+        reason: 'Besök på servicekontoret',
+        documentReference: 'Blankett 12',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.registeredBy).toMatchObject({ role: 'official', documentReference: 'Blankett 12' });
+      const someoneElse = await server.signIn(newPerson());
+      expect((await someoneElse.get('/api/me')).body.roles).not.toContain('official');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('is no official when demo data is off', async () => {
+    const server = await startServer(engine);
+    try {
+      expect((await (await server.signIn(DEMO_OFFICIAL)).get('/api/me')).body.roles).not.toContain('official');
+    } finally {
+      await server.close();
+    }
   });
 });

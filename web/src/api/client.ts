@@ -43,6 +43,7 @@ export interface Mandate {
   revokedRole?: string;
   revokeReason?: string;
   approvals?: { signatory: PartyView; approvedAt?: string }[];
+  registeredBy?: { role: 'official'; reason: string; documentReference: string; at: string };
 }
 
 export interface Representation {
@@ -64,6 +65,7 @@ export interface AuditEvent {
   service?: string;
   permission?: string;
   decision?: 'permit' | 'deny';
+  registeredBy?: 'official';
 }
 
 export type EventPage = Page<AuditEvent>;
@@ -173,4 +175,5 @@ export const api = {
   sessions: async () => (await request<{ items: SessionInfo[] }>('GET', '/api/sessions')).items,
   endSession: (id: string) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
   signOutEverywhere: () => request<void>('POST', '/auth/logout-everywhere'),
+  registerAsOfficial: (body: unknown) => request<Mandate>('POST', '/api/officials/mandates', body),
 };

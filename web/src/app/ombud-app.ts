@@ -1,4 +1,4 @@
-import { html, nothing } from 'lit';
+import { html, type LitElement, nothing } from 'lit';
 import { api, ApiProblem } from '../api/client.ts';
 import { LightElement } from '../components/light-element.ts';
 import { loading } from '../components/states.ts';
@@ -9,6 +9,7 @@ import '../pages/activity-page.ts';
 import '../pages/grant-wizard.ts';
 import '../pages/mandate-detail.ts';
 import '../pages/mandates-page.ts';
+import '../pages/official-page.ts';
 import '../pages/security-page.ts';
 import '../pages/start-page.ts';
 import { interceptLinks, navigate, onRouteChange, parseRoute, type Route } from './router.ts';
@@ -37,10 +38,7 @@ export class OmbudApp extends LightElement {
     });
     session.addEventListener('change', () => this.requestUpdate());
     this.addEventListener('signed-in', () => void this.loadMe(true));
-    this.addEventListener('signed-out', () => {
-      session.setMe(undefined);
-      navigate('/');
-    });
+    this.addEventListener('signed-out', () => this.signedOut());
     void this.loadMe(false);
   }
 
@@ -57,11 +55,23 @@ export class OmbudApp extends LightElement {
 
   private async signOut() {
     await api.signOut();
+    this.signedOut();
+  }
+
+  /** What was typed in this tab (drafts, someone's personal number) is not left for whoever uses the computer next. */
+  private signedOut() {
+    sessionStorage.clear();
     session.setMe(undefined);
     navigate('/');
   }
 
   protected override updated(): void {
+    // A page element renders after the shell does: its heading is there once it has.
+    const page = this.querySelector<HTMLElement & Partial<Pick<LitElement, 'updateComplete'>>>('main > *');
+    void (page?.updateComplete ?? Promise.resolve()).then(() => this.pageShown());
+  }
+
+  private pageShown(): void {
     const heading = this.querySelector<HTMLElement>('main h1');
     document.title = heading?.textContent ? `${heading.textContent} – ${t().appName}` : t().appName;
     if (this.focusHeading && heading) {
@@ -88,6 +98,8 @@ export class OmbudApp extends LightElement {
         return html`<act-for-page></act-for-page>`;
       case 'security':
         return html`<security-page></security-page>`;
+      case 'official':
+        return html`<official-page></official-page>`;
       default:
         return html`<h1 tabindex="-1">${s.notFoundTitle}</h1>
           <p>${s.notFoundText}</p>
@@ -105,6 +117,7 @@ export class OmbudApp extends LightElement {
         ${item('mandates', '/mandates', s.navMandates)} ${item('grant', '/grant', s.navGrant)}
         ${item('activity', '/activity', s.navActivity)} ${item('act-for', '/act-for', s.navActFor)}
         ${item('security', '/security', s.navSecurity)}
+        ${session.me?.roles.includes('official') ? item('official', '/official', s.navOfficial) : nothing}
       </ul>
     </nav>`;
   }

@@ -10,6 +10,7 @@ export type Route =
   | { page: 'activity' }
   | { page: 'act-for' }
   | { page: 'security' }
+  | { page: 'official' }
   | { page: 'not-found' };
 
 export function parseRoute(location: Location): Route {
@@ -25,6 +26,7 @@ export function parseRoute(location: Location): Route {
   if (path === '/activity') return { page: 'activity' };
   if (path === '/act-for') return { page: 'act-for' };
   if (path === '/security') return { page: 'security' };
+  if (path === '/official') return { page: 'official' };
   return { page: 'not-found' };
 }
 

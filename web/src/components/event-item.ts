@@ -22,6 +22,7 @@ export function eventSentence(e: AuditEvent, services: readonly Service[], viewe
     return s.eventCheck(actor, who(e.agent, viewer, false), permissionName(services, e.service, e.permission), who(e.onBehalfOf, viewer, false));
   }
   if (e.action === 'sign-in-refused') return s.eventSignInRefused;
+  if (e.action === 'mandate.granted' && e.registeredBy === 'official') return s.eventRegisteredByOfficial(actor);
   const byAction: Record<string, (actor: string) => string> = {
     'mandate.granted': s.eventGranted,
     'mandate.revoked': s.eventRevoked,

@@ -10,6 +10,7 @@ export function mandateCard(mandate: Mandate, services: readonly Service[], view
   return html`<li class="card mandate-card">
     ${statusBadge(mandate)}
     <p class="sentence">${mandateSentence(mandate, services, viewer)}</p>
+    ${mandate.registeredBy ? html`<p class="registered-by">${t().registeredByOfficial}</p>` : nothing}
     ${waiting.length > 0 ? html`<p>${t().awaitingApproval(formatList(waiting.map((p) => (p.id === viewer.id ? t().youObject : partyName(p)))))}</p>` : nothing}
     <a class="card-link" href="/mandates/${mandate.id}">${t().showDetails}</a>
   </li>`;

@@ -1,7 +1,6 @@
 import { Task } from '@lit/task';
 import { html, nothing } from 'lit';
-import { InvalidIdentityNumberError, parsePersonNumber } from '../../../server/identity/identity-number.ts';
-import { api, ApiProblem, type Mandate, type Service } from '../api/client.ts';
+import { api, ApiProblem, type Mandate, type PartyView, type Service } from '../api/client.ts';
 import { navigate } from '../app/router.ts';
 import { session } from '../app/session.ts';
 import { icons } from '../components/icons.ts';
@@ -10,9 +9,11 @@ import { failed, loading } from '../components/states.ts';
 import { stepUpNotice } from '../components/step-up.ts';
 import { formatDate, formatNumber, language, localised, t } from '../i18n/i18n.ts';
 import { mandateSentence } from '../mandate-text.ts';
+import { checkPersonNumber, looksComplete } from '../personal-number.ts';
 
-type Step = 1 | 2 | 3 | 4 | 5;
-const STEPS = 5;
+/** Step 0 is for a wizard that asks something before who gets the power of attorney. */
+export type Step = 0 | 1 | 2 | 3 | 4 | 5;
+const LAST_STEP = 5;
 const DRAFT_KEY = 'ombud.grantDraft';
 const DAY_MS = 86_400_000;
 
@@ -30,12 +31,13 @@ function emptyDraft(): Draft {
   return { agents: [''], chosen: {}, amounts: {}, until: '', mode: 'several', mayDelegate: false };
 }
 
-function readDraft(): Draft {
+/** What was typed before in this tab, over the empty form, so a field added since is never missing. */
+export function readSaved<T extends object>(key: string, empty: T): T {
   try {
-    const raw = sessionStorage.getItem(DRAFT_KEY);
-    return raw ? { ...emptyDraft(), ...(JSON.parse(raw) as Partial<Draft>) } : emptyDraft();
+    const raw = sessionStorage.getItem(key);
+    return raw ? { ...empty, ...(JSON.parse(raw) as Partial<T>) } : empty;
   } catch {
-    return emptyDraft();
+    return empty;
   }
 }
 
@@ -61,7 +63,19 @@ function endOfDay(day: string): Date {
   return new Date(y, m - 1, d + 1);
 }
 
-/** The grant wizard: who, what, how long, a few choices, then one sentence to confirm. */
+/** What the wizard sends, whoever sends it. */
+export interface GrantBody {
+  agents: PartyView[];
+  scopes: Mandate['scopes'];
+  validTo: string;
+  mode: Mandate['mode'];
+  mayDelegate: boolean;
+}
+
+/**
+ * The grant wizard: who, what, how long, a few choices, then one sentence to confirm. The
+ * protected methods are where a wizard for someone else's power of attorney differs.
+ */
 export class GrantWizard extends LightElement {
   static override properties = {
     step: { state: true },
@@ -76,14 +90,15 @@ export class GrantWizard extends LightElement {
   declare search: string;
   declare errors: Record<string, string>;
   declare busy: boolean;
-  declare problem: 'step-up' | 'generic' | undefined;
-  private moveFocus = false;
+  /** The API's error code that could not be placed beside a field. */
+  declare problem: string | undefined;
+  protected moveFocus = false;
   private finished = false;
 
   constructor() {
     super();
-    this.step = 1;
-    this.draft = readDraft();
+    this.step = this.firstStep;
+    this.draft = readSaved(this.draftKey, emptyDraft());
     this.search = '';
     this.errors = {};
     this.busy = false;
@@ -92,8 +107,99 @@ export class GrantWizard extends LightElement {
 
   private catalogue = new Task(this, { task: () => api.services(), args: () => [] });
 
+  // ---- where another wizard differs (getters, as the constructor reads them)
+
+  protected get firstStep(): Step {
+    return 1;
+  }
+
+  protected get draftKey(): string {
+    return DRAFT_KEY;
+  }
+
+  /** Whose power of attorney it is. */
+  protected principalParty(): PartyView {
+    return session.me?.party ?? { type: 'person', id: '' };
+  }
+
+  /** Why a valid personal number cannot be an agent here. */
+  protected agentConflict(value: string): string | undefined {
+    return value === session.me?.party.id ? t().pnrSelf : undefined;
+  }
+
+  protected wording(): { title: string; confirm: string; busy: string } {
+    const s = t();
+    return { title: s.wizardTitle, confirm: s.confirmGrant, busy: s.granting };
+  }
+
+  protected async submit(body: GrantBody): Promise<void> {
+    const created = await api.grant(body);
+    this.finish();
+    navigate(`/mandates/${created.id}?granted=1`);
+  }
+
+  /** A finished grant leaves no draft behind for the next one. */
+  protected finish(): void {
+    this.finished = true;
+    sessionStorage.removeItem(this.draftKey);
+  }
+
+  protected restart(): void {
+    this.finished = false;
+    this.draft = emptyDraft();
+    this.errors = {};
+    this.go(this.firstStep);
+  }
+
+  protected stepTitle(step: Step): string {
+    const s = t();
+    return { 0: '', 1: s.stepWho, 2: s.stepWhat, 3: s.stepWhen, 4: s.stepHow, 5: s.stepReview }[step];
+  }
+
+  protected validateStep(step: Step, services: readonly Service[]): Record<string, string> {
+    return step === 1 ? this.validateWho() : step === 2 ? this.validateWhat(services) : step === 3 ? this.validateWhen(services) : {};
+  }
+
+  protected renderStepBody(step: Step, services: readonly Service[]): unknown {
+    return step === 1
+      ? this.renderWho()
+      : step === 2
+        ? this.renderWhat(services)
+        : step === 3
+          ? this.renderWhen(services)
+          : step === 4
+            ? this.renderHow()
+            : this.renderReview(services);
+  }
+
+  /** More to say on the review step, under the sentence. */
+  protected renderReviewExtra(): unknown {
+    return nothing;
+  }
+
+  /** API error code → the step, the field and what to say there. */
+  protected problemPlaces(services: readonly Service[]): Record<string, [Step, string, string]> {
+    const s = t();
+    return {
+      'invalid-identity-number': [1, 'agent-0', s.pnrFormat],
+      'agent-is-principal': [1, 'agent-0', s.pnrSelf],
+      'duplicate-agent': [1, 'agent-0', s.pnrTwice],
+      'scope-not-in-catalogue': [2, 'scopes', s.chooseSomething],
+      'duplicate-scope': [2, 'scopes', s.chooseSomething],
+      'constraint-required': [2, 'scopes', s.chooseSomething],
+      'constraint-not-allowed': [2, 'scopes', s.chooseSomething],
+      'invalid-validity': [3, 'until', this.untilMessage(services)],
+      'validity-exceeds-maximum': [3, 'until', this.untilMessage(services)],
+    };
+  }
+
+  /** What to say about an error that belongs to no field. */
+  protected problemText(_code: string): string {
+    return t().errorGeneric;
+  }
+
   protected override updated(): void {
-    if (!this.finished) sessionStorage.setItem(DRAFT_KEY, JSON.stringify(this.draft));
+    if (!this.finished) sessionStorage.setItem(this.draftKey, JSON.stringify(this.draft));
     if (this.moveFocus) {
       this.moveFocus = false;
       const firstError = this.querySelector<HTMLElement>('[aria-invalid="true"]');
@@ -117,20 +223,13 @@ export class GrantWizard extends LightElement {
     const s = t();
     const raw = (this.draft.agents[index] ?? '').trim();
     if (!raw) return required ? s.pnrMissing : undefined;
-    let value: string;
-    try {
-      value = parsePersonNumber(raw).value;
-    } catch (e) {
-      if (!(e instanceof InvalidIdentityNumberError)) throw e;
-      return { format: s.pnrFormat, date: s.pnrDate, 'check-digit': s.pnrCheckDigit }[e.fault];
-    }
-    if (value === session.me?.party.id) return s.pnrSelf;
+    const checked = checkPersonNumber(raw, s);
+    if ('error' in checked) return checked.error;
+    const conflict = this.agentConflict(checked.value);
+    if (conflict) return conflict;
     const earlier = this.draft.agents.slice(0, index).some((other) => {
-      try {
-        return parsePersonNumber(other.trim()).value === value;
-      } catch {
-        return false;
-      }
+      const before = checkPersonNumber(other, s);
+      return 'value' in before && before.value === checked.value;
     });
     return earlier ? s.pnrTwice : undefined;
   }
@@ -185,8 +284,7 @@ export class GrantWizard extends LightElement {
 
   private next(event: Event, services: readonly Service[]) {
     event.preventDefault();
-    const errors =
-      this.step === 1 ? this.validateWho() : this.step === 2 ? this.validateWhat(services) : this.step === 3 ? this.validateWhen(services) : {};
+    const errors = this.validateStep(this.step, services);
     this.errors = errors;
     if (Object.keys(errors).length > 0) {
       this.moveFocus = true;
@@ -203,7 +301,6 @@ export class GrantWizard extends LightElement {
   // ---- the request
 
   private mandateToBe(services: readonly Service[]): Pick<Mandate, 'principal' | 'agents' | 'scopes' | 'validTo'> & { validToDate: Date } {
-    const me = session.me?.party ?? { type: 'person', id: '' };
     const scopes = Object.entries(this.draft.chosen)
       .filter(([, codes]) => codes.length > 0)
       .map(([service, permissions]) => {
@@ -212,8 +309,11 @@ export class GrantWizard extends LightElement {
       });
     const validToDate = endOfDay(this.draft.until);
     return {
-      principal: me,
-      agents: this.draft.agents.map((a) => ({ type: 'person' as const, id: parsePersonNumber(a.trim()).value })),
+      principal: this.principalParty(),
+      agents: this.draft.agents.map((a) => {
+        const checked = checkPersonNumber(a, t());
+        return { type: 'person' as const, id: 'value' in checked ? checked.value : '' };
+      }),
       scopes,
       validTo: validToDate.toISOString(),
       validToDate,
@@ -227,17 +327,13 @@ export class GrantWizard extends LightElement {
     this.problem = undefined;
     const m = this.mandateToBe(services);
     try {
-      const created = await api.grant({
+      await this.submit({
         agents: m.agents,
         scopes: m.scopes,
         validTo: m.validTo,
         mode: this.draft.agents.length > 1 ? this.draft.mode : 'several',
         mayDelegate: this.draft.mayDelegate,
       });
-      // A finished grant leaves no draft behind for the next one.
-      this.finished = true;
-      sessionStorage.removeItem(DRAFT_KEY);
-      navigate(`/mandates/${created.id}?granted=1`);
     } catch (e) {
       this.showProblem(e, services);
     } finally {
@@ -247,26 +343,10 @@ export class GrantWizard extends LightElement {
 
   /** Sends the reader back to the step where the answer says the problem is, with the message beside the field. */
   private showProblem(e: unknown, services: readonly Service[]) {
-    const s = t();
     const code = e instanceof ApiProblem ? e.code : 'unknown';
-    if (code === 'step-up-required') {
-      this.problem = 'step-up';
-      return;
-    }
-    const byCode: Record<string, [Step, string, string]> = {
-      'invalid-identity-number': [1, 'agent-0', s.pnrFormat],
-      'agent-is-principal': [1, 'agent-0', s.pnrSelf],
-      'duplicate-agent': [1, 'agent-0', s.pnrTwice],
-      'scope-not-in-catalogue': [2, 'scopes', s.chooseSomething],
-      'duplicate-scope': [2, 'scopes', s.chooseSomething],
-      'constraint-required': [2, 'scopes', s.chooseSomething],
-      'constraint-not-allowed': [2, 'scopes', s.chooseSomething],
-      'invalid-validity': [3, 'until', this.untilMessage(services)],
-      'validity-exceeds-maximum': [3, 'until', this.untilMessage(services)],
-    };
-    const where = byCode[code];
+    const where = this.problemPlaces(services)[code];
     if (!where) {
-      this.problem = 'generic';
+      this.problem = code;
       return;
     }
     this.errors = { [where[1]]: where[2] };
@@ -276,12 +356,12 @@ export class GrantWizard extends LightElement {
 
   // ---- rendering
 
-  private fieldError(id: string) {
+  protected fieldError(id: string) {
     const error = this.errors[id];
     return error ? html`<p class="field-error" id="${id}-error">${error}</p>` : nothing;
   }
 
-  private describedBy(id: string, hint?: string) {
+  protected describedBy(id: string, hint?: string) {
     return [hint, this.errors[id] ? `${id}-error` : undefined].filter(Boolean).join(' ') || nothing;
   }
 
@@ -289,40 +369,63 @@ export class GrantWizard extends LightElement {
     const s = t();
     const agents = this.draft.agents;
     return html`
-      ${agents.map((value, i) => {
-        const id = `agent-${i}`;
-        const liveError = this.errors[id];
-        return html`<div class="field">
-          <label for=${id}>${s.agentLabel(i + 1)}</label>
-          <p class="hint" id="${id}-hint">${s.agentHint}</p>
-          <div class="inline">
-            <input
-              id=${id}
-              name=${id}
-              inputmode="numeric"
-              autocomplete="off"
-              .value=${value}
-              aria-invalid=${liveError ? 'true' : 'false'}
-              aria-describedby=${this.describedBy(id, `${id}-hint`)}
-              @input=${(e: Event) => this.typeAgent(i, (e.target as HTMLInputElement).value)}
-              @blur=${() => this.checkAgent(i, true)}
-            />
-            ${agents.length > 1
+      ${agents.map((value, i) =>
+        this.renderPersonField({
+          id: `agent-${i}`,
+          label: s.agentLabel(i + 1),
+          value,
+          ok: this.agentError(i) === undefined,
+          onInput: (typed) => this.typeAgent(i, typed),
+          onBlur: () => this.checkAgent(i, true),
+          extra:
+            agents.length > 1
               ? html`<button type="button" class="button secondary" @click=${() => this.removeAgent(i)}>${s.removeAgent(i + 1)}</button>`
-              : nothing}
-          </div>
-          <div aria-live="polite">
-            ${this.fieldError(id)}
-            ${!liveError && value.replace(/\D/g, '').length >= 10 && this.agentError(i) === undefined
-              ? html`<p class="field-ok">${icons.check()}<span>${s.pnrOk}</span></p>`
-              : nothing}
-          </div>
-        </div>`;
-      })}
+              : nothing,
+        }),
+      )}
       ${agents.length < 10
         ? html`<p><button type="button" class="button secondary" @click=${() => this.edit({ agents: [...agents, ''] })}>${s.addAgent}</button></p>`
         : nothing}
     `;
+  }
+
+  /** A personal number field that says whether the number looks right as soon as there are enough digits. */
+  protected renderPersonField(field: {
+    id: string;
+    label: string;
+    value: string;
+    ok: boolean;
+    onInput: (value: string) => void;
+    onBlur: () => void;
+    extra?: unknown;
+  }) {
+    const s = t();
+    const { id, value } = field;
+    const liveError = this.errors[id];
+    return html`<div class="field">
+      <label for=${id}>${field.label}</label>
+      <p class="hint" id="${id}-hint">${s.agentHint}</p>
+      <div class="inline">
+        <input
+          id=${id}
+          name=${id}
+          inputmode="numeric"
+          autocomplete="off"
+          .value=${value}
+          aria-invalid=${liveError ? 'true' : 'false'}
+          aria-describedby=${this.describedBy(id, `${id}-hint`)}
+          @input=${(e: Event) => field.onInput((e.target as HTMLInputElement).value)}
+          @blur=${field.onBlur}
+        />
+        ${field.extra ?? nothing}
+      </div>
+      <div aria-live="polite">
+        ${this.fieldError(id)}
+        ${!liveError && looksComplete(value) && field.ok
+          ? html`<p class="field-ok">${icons.check()}<span>${s.pnrOk}</span></p>`
+          : nothing}
+      </div>
+    </div>`;
   }
 
   /** Validates while typing once there are enough digits, so a mistake shows before leaving the field. */
@@ -330,8 +433,7 @@ export class GrantWizard extends LightElement {
     const agents = [...this.draft.agents];
     agents[index] = value;
     this.edit({ agents });
-    const digits = value.replace(/\D/g, '').length;
-    this.checkAgent(index, digits >= 10);
+    this.checkAgent(index, looksComplete(value));
   }
 
   private checkAgent(index: number, complete: boolean) {
@@ -480,14 +582,16 @@ export class GrantWizard extends LightElement {
       <p class="sentence review-sentence" data-testid="review-sentence">${sentence}</p>
       ${this.draft.agents.length > 1 && this.draft.mode === 'joint' ? html`<p>${s.sentenceJoint}</p>` : nothing}
       ${this.draft.mayDelegate ? html`<p>${s.sentenceMayDelegate}</p>` : nothing}
-      ${this.problem === 'step-up' ? stepUpNotice('/grant') : nothing}
-      ${this.problem === 'generic' ? html`<p class="notice notice-error" role="alert">${s.errorGeneric}</p>` : nothing}
+      ${this.renderReviewExtra()}
+      ${this.problem === 'step-up-required' ? stepUpNotice(location.pathname) : nothing}
+      ${this.problem && this.problem !== 'step-up-required'
+        ? html`<p class="notice notice-error" role="alert">${this.problemText(this.problem)}</p>`
+        : nothing}
     `;
   }
 
   override render() {
-    const s = t();
-    return html`<h1>${s.wizardTitle}</h1>
+    return html`<h1>${this.wording().title}</h1>
       ${this.catalogue.render({
         pending: loading,
         error: () => failed(() => this.catalogue.run()),
@@ -497,31 +601,24 @@ export class GrantWizard extends LightElement {
 
   private renderStep(services: readonly Service[]) {
     const s = t();
-    const titles: Record<Step, string> = { 1: s.stepWho, 2: s.stepWhat, 3: s.stepWhen, 4: s.stepHow, 5: s.stepReview };
-    const body =
-      this.step === 1
-        ? this.renderWho()
-        : this.step === 2
-          ? this.renderWhat(services)
-          : this.step === 3
-            ? this.renderWhen(services)
-            : this.step === 4
-              ? this.renderHow()
-              : this.renderReview(services);
-    const last = this.step === STEPS;
+    const first = this.firstStep;
+    const steps = ([0, 1, 2, 3, 4, 5] as Step[]).filter((n) => n >= first);
+    const position = s.stepOf(this.step - first + 1, steps.length);
+    const last = this.step === LAST_STEP;
+    const wording = this.wording();
     return html`
-      <ol class="steps" aria-label=${s.stepOf(this.step, STEPS)}>
-        ${([1, 2, 3, 4, 5] as Step[]).map(
-          (n) => html`<li aria-current=${n === this.step ? 'step' : 'false'} class=${n < this.step ? 'done' : ''}><span class="visually-hidden">${titles[n]}</span></li>`,
+      <ol class="steps" aria-label=${position}>
+        ${steps.map(
+          (n) => html`<li aria-current=${n === this.step ? 'step' : 'false'} class=${n < this.step ? 'done' : ''}><span class="visually-hidden">${this.stepTitle(n)}</span></li>`,
         )}
       </ol>
       <form novalidate @submit=${(e: Event) => (last ? this.confirm(e, services) : this.next(e, services))}>
-        <p class="step-count">${s.stepOf(this.step, STEPS)}</p>
-        <h2 tabindex="-1">${titles[this.step]}</h2>
-        ${body}
+        <p class="step-count">${position}</p>
+        <h2 tabindex="-1">${this.stepTitle(this.step)}</h2>
+        ${this.renderStepBody(this.step, services)}
         <div class="actions wizard-actions">
-          ${this.step > 1 ? html`<button id="back-button" type="button" class="button secondary" @click=${() => this.go((this.step - 1) as Step)}>${s.back}</button>` : nothing}
-          <button id="next-button" type="submit" class="button" ?disabled=${this.busy}>${last ? (this.busy ? s.granting : s.confirmGrant) : s.next}</button>
+          ${this.step > first ? html`<button id="back-button" type="button" class="button secondary" @click=${() => this.go((this.step - 1) as Step)}>${s.back}</button>` : nothing}
+          <button id="next-button" type="submit" class="button" ?disabled=${this.busy}>${last ? (this.busy ? wording.busy : wording.confirm) : s.next}</button>
         </div>
       </form>
     `;

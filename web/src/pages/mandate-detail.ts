@@ -167,6 +167,7 @@ export class MandateDetail extends LightElement {
     return html`
       ${statusBadge(mandate)}
       <p class="sentence">${mandateSentence(mandate, services, me)}</p>
+      ${mandate.registeredBy ? html`<p class="registered-by">${s.registeredByOfficial}</p>` : nothing}
       ${this.done
         ? html`<p id="done-message" class="notice notice-ok" role="status" tabindex="-1">${asPrincipal ? s.revoked : s.givenBack}</p>`
         : nothing}
@@ -181,6 +182,8 @@ export class MandateDetail extends LightElement {
         ${fact(s.factCreated, formatDateTime(mandate.createdAt))}
         ${mandate.revokedAt ? fact(s.factEnded, formatDateTime(mandate.revokedAt)) : nothing}
         ${mandate.revokeReason ? fact(s.factReason, mandate.revokeReason) : nothing}
+        ${mandate.registeredBy && asPrincipal ? fact(s.officialReasonLabel, mandate.registeredBy.reason) : nothing}
+        ${mandate.registeredBy && asPrincipal ? fact(s.factDocumentReference, mandate.registeredBy.documentReference) : nothing}
       </dl>
       ${this.renderApprovals(mandate)}
       ${this.renderEnd(mandate, asPrincipal)}
