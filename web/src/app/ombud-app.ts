@@ -1,5 +1,5 @@
 import { html, nothing } from 'lit';
-import { api, ApiProblem } from '../api/client.ts';
+import { api, ApiProblem, requestsApi } from '../api/client.ts';
 import { LightElement } from '../components/light-element.ts';
 import { loading } from '../components/states.ts';
 import { language, setLanguage, t } from '../i18n/i18n.ts';
@@ -9,6 +9,9 @@ import '../pages/activity-page.ts';
 import '../pages/grant-wizard.ts';
 import '../pages/mandate-detail.ts';
 import '../pages/mandates-page.ts';
+import '../pages/request-detail.ts';
+import '../pages/request-form.ts';
+import '../pages/requests-page.ts';
 import '../pages/security-page.ts';
 import '../pages/start-page.ts';
 import { interceptLinks, navigate, onRouteChange, parseRoute, type Route } from './router.ts';
@@ -16,9 +19,11 @@ import { session } from './session.ts';
 
 /** The shell: header with language switch and role, the menu, and the page for the current address. */
 export class OmbudApp extends LightElement {
-  static override properties = { route: { state: true }, ready: { state: true } };
+  static override properties = { route: { state: true }, ready: { state: true }, openRequests: { state: true } };
   declare route: Route;
   declare ready: boolean;
+  /** Requests to me waiting for an answer, shown in the menu. */
+  declare openRequests: number;
   /** After the first page, moving to another one puts the focus on its heading, as a page load would. */
   private focusHeading = false;
 
@@ -26,6 +31,7 @@ export class OmbudApp extends LightElement {
     super();
     this.route = parseRoute(location);
     this.ready = false;
+    this.openRequests = 0;
   }
 
   override connectedCallback(): void {
@@ -34,7 +40,9 @@ export class OmbudApp extends LightElement {
     onRouteChange(() => {
       this.route = parseRoute(location);
       this.focusHeading = true;
+      void this.countRequests();
     });
+    this.addEventListener('requests-changed', () => void this.countRequests());
     session.addEventListener('change', () => this.requestUpdate());
     this.addEventListener('signed-in', () => void this.loadMe(true));
     this.addEventListener('signed-out', () => {
@@ -52,6 +60,7 @@ export class OmbudApp extends LightElement {
       session.setMe(undefined);
     }
     this.ready = true;
+    void this.countRequests();
     if (session.me && (justSignedIn || this.route.page === 'start')) navigate('/mandates', { replace: true });
   }
 
@@ -59,6 +68,19 @@ export class OmbudApp extends LightElement {
     await api.signOut();
     session.setMe(undefined);
     navigate('/');
+  }
+
+  /** A count that cannot be fetched is left out of the menu rather than shown wrong. */
+  private async countRequests() {
+    if (!session.me) {
+      this.openRequests = 0;
+      return;
+    }
+    try {
+      this.openRequests = (await requestsApi.list('principal')).filter((r) => r.status === 'open').length;
+    } catch {
+      this.openRequests = 0;
+    }
   }
 
   protected override updated(): void {
@@ -88,6 +110,12 @@ export class OmbudApp extends LightElement {
         return html`<act-for-page></act-for-page>`;
       case 'security':
         return html`<security-page></security-page>`;
+      case 'requests':
+        return html`<requests-page .tab=${route.tab}></requests-page>`;
+      case 'request-new':
+        return html`<request-form></request-form>`;
+      case 'request':
+        return html`<request-detail .requestId=${route.id}></request-detail>`;
       default:
         return html`<h1 tabindex="-1">${s.notFoundTitle}</h1>
           <p>${s.notFoundText}</p>
@@ -97,16 +125,29 @@ export class OmbudApp extends LightElement {
 
   private nav() {
     const s = t();
-    const current = this.route.page === 'mandate' ? 'mandates' : this.route.page;
+    const current = this.route.page === 'mandate' ? 'mandates' : this.route.page.startsWith('request') ? 'requests' : this.route.page;
     const item = (page: Route['page'], href: string, text: string) =>
       html`<li><a href=${href} aria-current=${page === current ? 'page' : 'false'}>${text}</a></li>`;
     return html`<nav class="main-nav" aria-label=${s.mainNav}>
       <ul>
         ${item('mandates', '/mandates', s.navMandates)} ${item('grant', '/grant', s.navGrant)}
+        ${this.requestsItem(current === 'requests')}
         ${item('activity', '/activity', s.navActivity)} ${item('act-for', '/act-for', s.navActFor)}
         ${item('security', '/security', s.navSecurity)}
       </ul>
     </nav>`;
+  }
+
+  private requestsItem(current: boolean) {
+    const s = t();
+    const open = this.openRequests;
+    return html`<li>
+      <a href="/requests" aria-current=${current ? 'page' : 'false'}
+        >${s.navRequests}${open > 0
+          ? html` <span class="nav-count" aria-hidden="true">${open}</span><span class="visually-hidden">, ${s.navRequestsOpen(open)}</span>`
+          : nothing}</a
+      >
+    </li>`;
   }
 
   override render() {
