@@ -1,4 +1,4 @@
-import { html, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { api, ApiProblem, requestsApi } from '../api/client.ts';
 import { LightElement } from '../components/light-element.ts';
 import { loading } from '../components/states.ts';
@@ -84,6 +84,13 @@ export class OmbudApp extends LightElement {
   }
 
   protected override updated(): void {
+    void this.afterPageRendered();
+  }
+
+  /** A page renders after the shell that placed it, so its heading is there only once the page has updated. */
+  private async afterPageRendered() {
+    const page = this.querySelector('main > *');
+    if (page instanceof LitElement) await page.updateComplete;
     const heading = this.querySelector<HTMLElement>('main h1');
     document.title = heading?.textContent ? `${heading.textContent} – ${t().appName}` : t().appName;
     if (this.focusHeading && heading) {
@@ -144,7 +151,7 @@ export class OmbudApp extends LightElement {
     return html`<li>
       <a href="/requests" aria-current=${current ? 'page' : 'false'}
         >${s.navRequests}${open > 0
-          ? html` <span class="nav-count" aria-hidden="true">${open}</span><span class="visually-hidden">, ${s.navRequestsOpen(open)}</span>`
+          ? html`<span class="nav-count" aria-hidden="true">${open}</span><span class="visually-hidden">, ${s.navRequestsOpen(open)}</span>`
           : nothing}</a
       >
     </li>`;
