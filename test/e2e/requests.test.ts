@@ -206,7 +206,7 @@ describe('requests in a browser', () => {
     await page.getByRole('button', { name: 'Change language to English' }).click();
     await expect.poll(() => heading().textContent()).toBe('Requests');
     await page.getByText('Declined', { exact: true }).waitFor();
-    await page.getByText(/^You ask to view the tax return and file the tax return \(Swedish Tax Agency\) for Anna Andersson until /).waitFor();
+    await page.getByText(/^You asked to view the tax return and file the tax return \(Swedish Tax Agency\) for Anna Andersson until /).waitFor();
     await checkPage(page, 'requests-09-english');
     await page.getByRole('button', { name: 'Byt språk till svenska' }).click();
     await expect.poll(() => heading().textContent()).toBe('Förfrågningar');

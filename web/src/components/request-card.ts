@@ -22,14 +22,15 @@ export function requestStatusBadge(status: RequestStatus) {
   return html`<span class="status status-${view.look}">${view.icon}<span>${view.text}</span></span>`;
 }
 
-/** "Erik Lindqvist ber om att få lämna deklarationen (Skatteverket) åt dig till och med 1 mars 2027." */
+/** "Erik Lindqvist ber om att få lämna deklarationen (Skatteverket) åt dig till och med 1 mars 2027.", in the past tense once closed. */
 export function requestSentence(request: MandateRequest, services: readonly Service[], viewer: PartyView | undefined): string {
   const s = t();
   const actions = describeScopes(request.scopes, services);
   const until = formatDate(lastDay(request.validTo));
+  const open = request.status === 'open';
   return askedOfMe(request, viewer)
-    ? s.requestSentenceIncoming(partyName(request.requester), actions, until)
-    : s.requestSentenceSent(partyName(request.principal), actions, until);
+    ? (open ? s.requestSentenceIncoming : s.requestSentenceIncomingPast)(partyName(request.requester), actions, until)
+    : (open ? s.requestSentenceSent : s.requestSentenceSentPast)(partyName(request.principal), actions, until);
 }
 
 /** The requester's note as plain text, kept apart from the app's own words. */
@@ -47,6 +48,7 @@ export function requestDates(request: MandateRequest) {
   const s = t();
   return html`<p class="hint">
     ${s.requestSentOn(formatDate(request.createdAt))}
-    ${request.status === 'open' ? s.requestLapses(formatDate(request.expiresAt)) : request.decidedAt ? s.requestAnsweredOn(formatDate(request.decidedAt)) : nothing}
+    ${request.status === 'open' ? s.requestLapses(formatDate(request.expiresAt)) : nothing}
+    ${request.decidedAt ? (request.status === 'withdrawn' ? s.requestWithdrawnOn : s.requestAnsweredOn)(formatDate(request.decidedAt)) : nothing}
   </p>`;
 }

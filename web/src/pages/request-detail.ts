@@ -285,7 +285,7 @@ export class RequestDetail extends LightElement {
   override render() {
     const s = t();
     return html`
-      <p><a href="/requests">${s.backToRequests}</a></p>
+      <p><a href=${this.data.value && !askedOfMe(this.data.value.request, session.me?.party) ? '/requests?tab=sent' : '/requests'}>${s.backToRequests}</a></p>
       <h1 tabindex="-1">${s.requestTitle}</h1>
       ${this.data.render({
         pending: () => (this.data.value ? this.renderRequest(this.data.value) : loading()),
