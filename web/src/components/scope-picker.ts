@@ -58,11 +58,11 @@ export function validityDays(services: readonly Service[], choice: ScopeChoice):
   return { max: max - 1, standard: Math.min(standard, max) - 1 };
 }
 
-export function toggled(choice: ScopeChoice, serviceId: string, code: string, on: boolean): ScopeChoice['chosen'] {
-  const codes = new Set(choice.chosen[serviceId] ?? []);
+export function toggled(chosen: ScopeChoice['chosen'], serviceId: string, code: string, on: boolean): ScopeChoice['chosen'] {
+  const codes = new Set(chosen[serviceId] ?? []);
   if (on) codes.add(code);
   else codes.delete(code);
-  return { ...choice.chosen, [serviceId]: [...codes] };
+  return { ...chosen, [serviceId]: [...codes] };
 }
 
 function serviceMatches(service: Service, query: string): boolean {
@@ -118,7 +118,7 @@ function serviceFieldset(props: ScopePickerProps, svc: Service) {
       const id = `perm-${svc.id}-${p.code}`;
       return html`<div class="choice">
         <input type="checkbox" id=${id} .checked=${codes.includes(p.code)} aria-describedby="${id}-hint"
-          @change=${(e: Event) => props.onChange({ ...choice, chosen: toggled(choice, svc.id, p.code, (e.target as HTMLInputElement).checked) })} />
+          @change=${(e: Event) => props.onChange({ ...choice, chosen: toggled(choice.chosen, svc.id, p.code, (e.target as HTMLInputElement).checked) })} />
         <label for=${id}>${localised(p.name)}<span class="hint" id="${id}-hint">${localised(p.description)}</span></label>
       </div>`;
     })}

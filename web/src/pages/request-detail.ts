@@ -4,7 +4,7 @@ import { api, ApiProblem, type ApproveInput, type MandateRequest, requestsApi, t
 import { session } from '../app/session.ts';
 import { LightElement } from '../components/light-element.ts';
 import { askedOfMe, requestDates, requestMessage, requestSentence, requestStatusBadge } from '../components/request-card.ts';
-import { describedBy, fieldError, type FieldErrors } from '../components/scope-picker.ts';
+import { describedBy, fieldError, type FieldErrors, toggled } from '../components/scope-picker.ts';
 import { empty, failed, loading } from '../components/states.ts';
 import { stepUpNotice } from '../components/step-up.ts';
 import { dayDate, dayString, endOfDay, isDayWithin } from '../days.ts';
@@ -88,7 +88,14 @@ export class RequestDetail extends LightElement {
   });
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('requestId')) this.answer = undefined;
+    if (changed.has('requestId')) {
+      // Another request: nothing of the previous one's answer carries over.
+      this.answer = undefined;
+      this.errors = {};
+      this.confirming = false;
+      this.outcome = undefined;
+      this.problem = undefined;
+    }
     const request = this.data.value?.request;
     if (!this.answer && request && request.id === this.requestId) this.answer = asAsked(request);
   }
@@ -125,6 +132,8 @@ export class RequestDetail extends LightElement {
     } catch (e) {
       this.problem = this.failure(e);
       this.focusSelector = '#answer-problem';
+      // Answered elsewhere or lapsed meanwhile: show it as it now is.
+      if (e instanceof ApiProblem && e.code === 'request-not-open') await this.data.run();
     } finally {
       this.busy = false;
     }
@@ -162,12 +171,7 @@ export class RequestDetail extends LightElement {
   }
 
   private toggle(service: string, code: string, on: boolean) {
-    const answer = this.answer;
-    if (!answer) return;
-    const codes = new Set(answer.chosen[service] ?? []);
-    if (on) codes.add(code);
-    else codes.delete(code);
-    this.edit({ chosen: { ...answer.chosen, [service]: [...codes] } });
+    if (this.answer) this.edit({ chosen: toggled(this.answer.chosen, service, code, on) });
   }
 
   private renderProblem(request: MandateRequest) {
@@ -273,6 +277,7 @@ export class RequestDetail extends LightElement {
       ${requestDates(request)}
       ${request.declineReason ? html`<dl class="facts"><div><dt>${s.factReason}</dt><dd>${request.declineReason}</dd></div></dl>` : nothing}
       ${this.renderOutcome()}
+      ${request.status === 'open' ? nothing : this.renderProblem(request)}
       ${request.mandateId && !this.outcome ? html`<p><a href="/mandates/${request.mandateId}">${s.showMandate}</a></p>` : nothing}
       ${request.status === 'open' && mine ? this.renderAnswer(request, services) : nothing}
       ${request.status === 'open' && !mine
