@@ -95,6 +95,19 @@ describe('requests in a browser', () => {
     );
     await page.getByRole('button', { name: 'Skicka förfrågan' }).click();
     await page.getByRole('alert').getByText(/Du kan fråga igen tidigast 15 januari 2027 (kl\. )?11:00\./).waitFor();
+
+    await page.route(
+      (url) => url.pathname === '/api/requests',
+      (route) =>
+        route.fulfill({
+          status: 429,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ status: 429, code: 'too-many-open-requests', detail: 'Too many.', maxOpen: 20 }),
+        }),
+      { times: 1 },
+    );
+    await page.getByRole('button', { name: 'Skicka förfrågan' }).click();
+    await page.getByRole('alert').getByText('Du kan ha högst 20 obesvarade förfrågningar samtidigt.', { exact: false }).waitFor();
   });
 
   it('the person asked sees it in the menu and the list, with the message as plain text', async () => {
