@@ -20,6 +20,7 @@ export const auditItem = z
     permission: z.string().optional(),
     decision: z.enum(['permit', 'deny']).optional(),
     agent: partyOut.optional(),
+    firms: z.array(partyOut).optional().meta({ description: 'The organisations the agent acted through (an employee of a firm)' }),
   })
   .meta({ id: 'AuditEvent' });
 
@@ -42,7 +43,11 @@ export function nextBefore(rows: readonly AuditRow[], limit: number): { nextBefo
 export type AuditItem = z.infer<typeof auditItem>;
 
 /** Internal keys that are translated or kept back when an event is shown. */
-const INTERNAL_KEYS = new Set(['agentId', 'principalId', 'agencyId']);
+const INTERNAL_KEYS = new Set(['agentId', 'principalId', 'agencyId', 'firmIds']);
+
+function firmIdsOf(data: Record<string, unknown>): string[] {
+  return Array.isArray(data.firmIds) ? data.firmIds.filter((id): id is string => typeof id === 'string') : [];
+}
 
 /** Turns stored events into what a person sees: national ids and names instead of internal ids. */
 export async function viewAuditRows(db: Queryable, rows: readonly AuditRow[], viewerId: string): Promise<AuditItem[]> {
@@ -54,6 +59,7 @@ export async function viewAuditRows(db: Queryable, rows: readonly AuditRow[], vi
     if (actor.type === 'agency') agencyIds.push(actor.agencyId);
     const data = r.data as Record<string, unknown>;
     for (const key of ['agentId', 'principalId']) if (typeof data[key] === 'string') partyIds.push(data[key] as string);
+    partyIds.push(...firmIdsOf(data));
   }
   const [parties, agencies] = await Promise.all([findPartiesByIds(db, partyIds), listAgencyNames(db, agencyIds)]);
   const show = (id: unknown) => {
@@ -86,6 +92,9 @@ export async function viewAuditRows(db: Queryable, rows: readonly AuditRow[], vi
     const principal = show(data.principalId);
     if (agent) item.agent = agent;
     if (principal) item.onBehalfOf = principal;
+    // The firms an agent acted through, by name and organisation number.
+    const firms = firmIdsOf(data).flatMap((id) => show(id) ?? []);
+    if (firms.length > 0) item.firms = firms;
     return item;
   });
 }

@@ -191,13 +191,26 @@ function judgeRegister(asked: Asked, r: RegisterRow): Verdict {
   return decide(asked, facts(asked, r.kind, { trusteeScope: r.scope, signingRule: r.rule ?? '' }), basis, tag);
 }
 
+/** What the check engine decides about one question, before it is logged and signed. */
+export interface Judgement {
+  at: Date;
+  agent: Party | undefined;
+  principal: Party | undefined;
+  decision: CheckResponse['decision'];
+  reasons: Reason[];
+  basis: Basis[];
+  /** The organisations a permitted basis goes through, by party id. */
+  firms: Map<string, Party>;
+  firstMandateId: string | undefined;
+}
+
 /**
- * "May agent act for principal on service/permission at time T?" Gathers every mandate chain
- * and register fact that connects them, lets the service's policy judge each active one, logs
- * the answer durably (group commit) and only then returns it, signed. The agent is always the
- * person (or system) actually acting; an organisation it acts through is named in the basis.
+ * Gathers every mandate chain and register fact that connects agent and principal and lets the
+ * service's policy judge each active one. Nothing is logged: a check logs its answer, and what
+ * must agree with the checks without being one (showing a mandate reached through a firm)
+ * judges the same way.
  */
-export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: CheckInput): Promise<CheckResponse> {
+export async function judge(deps: CheckDeps, agency: AgencyPrincipal, input: CheckInput): Promise<Judgement> {
   assertServiceOwned(deps, agency, input.service, input.permission);
   const at = input.at ?? new Date();
   const registerKinds = (deps.policies.service(input.service)?.acceptedBases ?? []).filter((b): b is RegisterKind => b !== 'mandate');
@@ -214,7 +227,7 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
   const reasons: Reason[] = [];
   const basis: Basis[] = [];
   let firstMandateId: string | undefined;
-  const firmIds = new Set<string>();
+  const permittedFirms = new Map<string, Party>();
   if (agent && principal) {
     firstMandateId = found.mandates[0]?.id;
     // A mandate an agency declared invalid for this service is no basis, nor is anything passed on from it.
@@ -232,18 +245,28 @@ export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: Che
     for (const v of verdicts) {
       if (v.permit) {
         basis.push(v.basis);
-        if (v.firmId) firmIds.add(v.firmId);
+        const firm = v.firmId ? firms.get(v.firmId) : undefined;
+        if (firm) permittedFirms.set(firm.id, firm);
       } else reasons.push(...v.reasons);
     }
   }
   const decision = basis.length > 0 ? 'permit' : 'deny';
   const answerReasons: Reason[] = decision === 'permit' ? [] : reasons.length > 0 ? reasons : [{ code: 'no-basis' }];
+  return { at, agent, principal, decision, reasons: answerReasons, basis, firms: permittedFirms, firstMandateId };
+}
 
+/**
+ * "May agent act for principal on service/permission at time T?" Judges it, logs the answer
+ * durably (group commit) and only then returns it, signed. The agent is always the person (or
+ * system) actually acting; an organisation it acts through is named in the basis.
+ */
+export async function check(deps: CheckDeps, agency: AgencyPrincipal, input: CheckInput): Promise<CheckResponse> {
+  const { at, agent, principal, decision, reasons: answerReasons, basis, firms, firstMandateId } = await judge(deps, agency, input);
   const checkId = randomUUID();
   await deps.checkLog.record({
     action: 'check',
     actor: { type: 'agency', agencyId: agency.id },
-    partyIds: [agent?.id, principal?.id, ...firmIds].filter((x): x is string => x !== undefined),
+    partyIds: [agent?.id, principal?.id, ...firms.keys()].filter((x): x is string => x !== undefined),
     mandateId: basis.find((b) => b.mandateId)?.mandateId ?? firstMandateId ?? null,
     data: {
       checkId,

@@ -127,7 +127,7 @@ export function minaOmbudRoutes(api: ApiRouter, ctx: AppContext): void {
     {
       method: 'post',
       path: `${DFM_PREFIX}/sok/fullmakter`,
-      summary: 'Sök fullmakter: mandates at this tredje man naming an agent and/or a principal',
+      summary: "Sök fullmakter: mandates at this tredje man naming an agent and/or a principal; with user:self the agent also finds a client's mandate to the firm they reach it through",
       tag: TAG,
       security: 'agency',
       body: hamtaFullmakterRequest,
@@ -144,7 +144,7 @@ export function minaOmbudRoutes(api: ApiRouter, ctx: AppContext): void {
     {
       method: 'get',
       path: `${DFM_PREFIX}/tredjeman/:tredjeman/fullmakter/:fullmakt`,
-      summary: 'Hämta en fullmakt, signed; `utdelning` adds its sub-delegations',
+      summary: "Hämta en fullmakt, signed; `utdelning` adds its sub-delegations. With user:self a client's mandate to a firm is shown to the firm's employee only as far as they reach it",
       tag: TAG,
       security: 'agency',
       params: fullmaktParams,

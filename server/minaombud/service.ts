@@ -3,13 +3,13 @@ import type { Agency } from '../agencies/repository.ts';
 import { findAgencyByOrgNumber } from '../agencies/repository.ts';
 import { type AuditEventInput, appendAudit } from '../audit/service.ts';
 import type { CheckInput } from '../checks/schema.ts';
-import { type CheckDeps, check, reachedScopes } from '../checks/service.ts';
+import { type CheckDeps, check, judge, reachedScopes } from '../checks/service.ts';
 import type { Database } from '../db/database.ts';
 import { UUID_PATTERN } from '../http/schemas.ts';
 import type { AgencyPrincipal } from '../identity/agency-tokens.ts';
 import { InvalidIdentityNumberError, parseOrganisationNumber, parsePersonNumber } from '../identity/identity-number.ts';
 import type { KeyRing } from '../identity/keys.ts';
-import { findMandate, findMandatesByIds, type MandateRecord } from '../mandates/repository.ts';
+import { findMandate, findMandatesByIds, type MandateRecord, type ScopeRow } from '../mandates/repository.ts';
 import { findPartiesByIds, findPartyByRef, type Party, refOf } from '../parties/repository.ts';
 import type { PartyRef } from '../parties/schema.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
@@ -182,6 +182,70 @@ function pageOf<T>(items: T[], page: { page?: number; size?: number } | undefine
 
 const nameKey = (p: NamnIdentitet) => `${p.namn ?? ''} ${p.fornamn ?? ''} ${p.id}`;
 
+/** A question for the check engine about the agent at this tredje man, at the end user's assurance. */
+function checkInput(caller: Caller, agent: Party, principal: Party, service: string, permission: string, at: Date): CheckInput {
+  const assurance = caller.endUser?.assurance;
+  return { agent: refOf(agent), principal: refOf(principal), service, permission, at, ...(assurance ? { assurance } : {}) };
+}
+
+// Through a firm.
+
+/** A principal's mandate to a firm as an employee of the firm reaches it now. */
+interface FirmRoute {
+  employee: Party;
+  /** The mandate's permissions that the firm's mandate to the employee names too, and the check permits. */
+  scopes: Array<{ service: string; permission: string }>;
+  firms: Map<string, Party>;
+}
+
+/**
+ * The mandates to a firm that the employee reaches now, by mandate id: the same candidates as
+ * `sok/behorigheter` (`reachedScopes`), each judged as a check would judge it (both mandates
+ * active, naming the permission, not invalidated, the chain and joint rules, the policy), but
+ * not logged as a check: the caller records what it shows.
+ */
+async function firmRoutes(deps: FacadeDeps, caller: Caller, employee: Party, only: { mandateId?: string; principalId?: string }): Promise<Map<string, FirmRoute>> {
+  const db = deps.database.db;
+  const now = new Date();
+  const candidates = (
+    await Promise.all(caller.tredjeman.services.map(async (service) => (await reachedScopes(db, employee, service, now)).map((s) => ({ ...s, service }))))
+  )
+    .flat()
+    .filter((s) => s.via && (!only.mandateId || s.mandateId === only.mandateId) && (!only.principalId || s.principalId === only.principalId));
+  const principals = await findPartiesByIds(db, candidates.map((s) => s.principalId));
+  const triples = new Map(candidates.map((s) => [`${s.principalId}/${s.service}/${s.permission}`, s]));
+  const routes = new Map<string, FirmRoute>();
+  await Promise.all(
+    [...triples.values()].map(async (t) => {
+      const principal = principals.get(t.principalId);
+      if (!principal) return;
+      const judged = await judge(deps.checks, caller.agency, checkInput(caller, employee, principal, t.service, t.permission, now));
+      const firms = [...judged.firms.values()];
+      for (const b of judged.basis) {
+        const firm = b.via && firms.find((f) => f.kind === b.via?.organisation.type && f.nationalId === b.via.organisation.id);
+        if (!b.mandateId || !firm || (only.mandateId && b.mandateId !== only.mandateId)) continue;
+        let route = routes.get(b.mandateId);
+        if (!route) {
+          route = { employee, scopes: [], firms: new Map() };
+          routes.set(b.mandateId, route);
+        }
+        route.scopes.push({ service: t.service, permission: t.permission });
+        route.firms.set(firm.id, firm);
+      }
+    }),
+  );
+  return routes;
+}
+
+/**
+ * The mandate as the employee reaches it: only the permissions the route carries, and as its
+ * agents the employee, then the firm it names, as `sok/behorigheter` names them.
+ */
+function throughFirm(m: MandateRecord, route: FirmRoute): MandateRecord {
+  const carried = (s: ScopeRow) => route.scopes.some((r) => r.service === s.service && r.permission === s.permission);
+  return { ...m, scopes: m.scopes.filter(carried), agentIds: [route.employee.id, ...route.firms.keys()] };
+}
+
 // Sök behörigheter.
 
 /** A kontext before it is signed, with the internal ids of the principal and of any firm it goes through, for the audit trail. */
@@ -226,18 +290,9 @@ export async function searchPermissions(deps: FacadeDeps, caller: Caller, req: H
   }
 
   // The check engine decides; every question is logged as a check, as for our own API.
-  const assurance = caller.endUser?.assurance;
   const decided = await Promise.all(
     [...triples.values()].map(async (t) => {
-      const input: CheckInput = {
-        agent: refOf(agent),
-        principal: refOf(t.principal),
-        service: t.service,
-        permission: t.permission,
-        at: now,
-        ...(assurance ? { assurance } : {}),
-      };
-      const answer = await check(deps.checks, caller.agency, input);
+      const answer = await check(deps.checks, caller.agency, checkInput(caller, agent, t.principal, t.service, t.permission, now));
       // A mandate basis names the principal's mandate and, when the agent acts through a firm, that firm.
       const routes = answer.decision === 'permit' ? answer.basis.flatMap((b) => (b.kind === 'mandate' && b.mandateId ? [{ mandateId: b.mandateId, firm: b.via?.organisation }] : [])) : [];
       return { ...t, routes };
@@ -344,13 +399,27 @@ export async function searchMandates(deps: FacadeDeps, caller: Caller, req: Hamt
   ]);
   if ((agentRef && !agent) || (principalRef && !principal)) return { fullmakter: [], page: pageOf([], req.page).page };
 
-  const ids = await findVisibleMandateIds(db, {
+  const named = await findVisibleMandateIds(db, {
     services: caller.tredjeman.services,
     ...(agent ? { agentId: agent.id } : {}),
     ...(principal ? { principalId: principal.id } : {}),
     ...(req.ursprung !== undefined ? { parentId: req.ursprung } : {}),
   });
-  const [records, passedOn] = await Promise.all([findMandatesByIds(db, ids), findPassedOn(db, ids)]);
+  // The end user asking as agent also finds the mandates to a firm they reach as its employee;
+  // one that names them as well is theirs in full.
+  const routes =
+    agent && caller.scope === 'user:self' && isEndUser(caller, agentRef)
+      ? await firmRoutes(deps, caller, agent, principal ? { principalId: principal.id } : {})
+      : new Map<string, FirmRoute>();
+  for (const id of named) routes.delete(id);
+  const ids = [...named, ...routes.keys()];
+  const [found, passedOn] = await Promise.all([findMandatesByIds(db, ids), findPassedOn(db, ids)]);
+  const records = found
+    .filter((m) => req.ursprung === undefined || m.parentId === req.ursprung)
+    .map((m) => {
+      const route = routes.get(m.id);
+      return route ? throughFirm(m, route) : m;
+    });
   const parties = await findPartiesByIds(db, records.flatMap((m) => [m.principalId, ...m.agentIds, ...(m.revokedBy ? [m.revokedBy] : [])]));
   const roles = req.fullmaktsgivarroll ? new Set(req.fullmaktsgivarroll) : undefined;
   const matching = records.filter(
@@ -374,25 +443,43 @@ export async function searchMandates(deps: FacadeDeps, caller: Caller, req: Hamt
   await deps.database.transaction((trx) =>
     appendAudit(
       trx,
-      items.map((item) => mandateEvent('minaombud.mandate.listed', caller, byId.get(item.id) as MandateRecord)),
+      items.map((item) => mandateEvent('minaombud.mandate.listed', caller, byId.get(item.id) as MandateRecord, routes.get(item.id))),
     ),
   );
   return { fullmakter: items, page };
 }
 
-function mandateEvent(action: string, caller: Caller, m: MandateRecord): AuditEventInput {
+/** What was shown of a mandate; through a firm, to which employee and through which firm. */
+function mandateEvent(action: string, caller: Caller, m: MandateRecord, route?: FirmRoute): AuditEventInput {
+  const firmIds = route ? [...route.firms.keys()] : [];
   return {
     action,
     actor: { type: 'agency', agencyId: caller.tredjeman.agencyId },
-    partyIds: [m.principalId, ...m.agentIds],
+    partyIds: [...new Set([m.principalId, ...m.agentIds, ...(route ? [route.employee.id] : [])])],
     mandateId: m.id,
-    data: { ...auditContext(caller), principalId: m.principalId },
+    data: { ...auditContext(caller), principalId: m.principalId, ...(route ? { agentId: route.employee.id, firmIds } : {}) },
   };
 }
 
 // Hämta fullmakt.
 
 const notFound = () => new DfmError(404, 'urn:dfm:error:basic', 'fullmakt.saknas', 'There is no such power of attorney at this tredje man.');
+
+/**
+ * With `user:self`: nothing when the mandate names the end user (as principal, agent or its
+ * creator), who sees it whole; else the route by which they reach it as a firm's employee.
+ * Someone else's mandate is answered like a missing one.
+ */
+async function routeOf(deps: FacadeDeps, caller: Caller, m: MandateRecord): Promise<FirmRoute | undefined> {
+  const db = deps.database.db;
+  const involved = await findPartiesByIds(db, [m.principalId, ...m.agentIds, m.createdBy]);
+  if ([...involved.values()].some((p) => isEndUser(caller, refOf(p)))) return undefined;
+  const user = caller.endUser;
+  const employee = user && user.kind !== 'username' ? await findPartyByRef(db, { type: 'person', id: user.id }) : undefined;
+  const route = employee && (await firmRoutes(deps, caller, employee, { mandateId: m.id, principalId: m.principalId })).get(m.id);
+  if (!route) throw notFound();
+  return route;
+}
 
 /** One mandate, signed, with its sub-delegations when `utdelning` asks for them. */
 export async function readMandate(
@@ -407,21 +494,22 @@ export async function readMandate(
   }
   if (!UUID_PATTERN.test(id)) throw notFound();
   const db = deps.database.db;
-  const m = await findMandate(db, id);
-  if (!m || m.state === 'pending' || !m.scopes.some((s) => caller.tredjeman.services.includes(s.service))) throw notFound();
+  const found = await findMandate(db, id);
+  if (!found || found.state === 'pending' || !found.scopes.some((s) => caller.tredjeman.services.includes(s.service))) throw notFound();
+  const route = caller.scope === 'user:self' ? await routeOf(deps, caller, found) : undefined;
+  const m = route ? throughFirm(found, route) : found;
   const now = new Date();
-  const children = utdelning
-    ? (await findMandatesByIds(db, await findVisibleMandateIds(db, { services: caller.tredjeman.services, parentId: m.id }))).filter(
-        (c) => utdelning === 'ALLA' || (statusAt(c, now) === 'HISTORISK') === (utdelning === 'HISTORISKA'),
-      )
-    : [];
+  // What the firm passed on from the mandate is the firm's, not its employee's.
+  const children =
+    utdelning && !route
+      ? (await findMandatesByIds(db, await findVisibleMandateIds(db, { services: caller.tredjeman.services, parentId: m.id }))).filter(
+          (c) => utdelning === 'ALLA' || (statusAt(c, now) === 'HISTORISK') === (utdelning === 'HISTORISKA'),
+        )
+      : [];
   const parties = await findPartiesByIds(db, [
     ...[m, ...children].flatMap((r) => [r.principalId, ...r.agentIds, r.createdBy, ...(r.revokedBy ? [r.revokedBy] : [])]),
     ...m.approvals.map((a) => a.signatoryId),
   ]);
-  const involved = [m.principalId, ...m.agentIds, m.createdBy].map((p) => parties.get(p)).map((p) => (p ? refOf(p) : undefined));
-  // Someone else's mandate is answered like a missing one.
-  if (caller.scope === 'user:self' && !involved.some((r) => isEndUser(caller, r))) throw notFound();
 
   const passedOn = await findPassedOn(db, [m.id, ...children.map((c) => c.id)]);
   const creator = parties.get(m.createdBy);
@@ -449,7 +537,7 @@ export async function readMandate(
     },
     svarstidpunkt: timestamp(now),
   };
-  await deps.database.transaction((trx) => appendAudit(trx, [mandateEvent('minaombud.mandate.read', caller, m)]));
+  await deps.database.transaction((trx) => appendAudit(trx, [mandateEvent('minaombud.mandate.read', caller, m, route)]));
   return signed(deps.signer, answer);
 }
 

@@ -82,9 +82,10 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
     return body.access_token;
   }
 
+  /** POSTs `json`, or GETs when there is none. */
   async function call(urlPath: string, json: unknown, options: { bearer: string; idToken?: string }): Promise<Answer> {
     const res = await fetch(`${server.url}${BASE}${urlPath}`, {
-      method: 'POST',
+      method: json === undefined ? 'GET' : 'POST',
       headers: {
         accept: 'application/json',
         'content-type': 'application/json',
@@ -92,7 +93,7 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
         authorization: `Bearer ${options.bearer}`,
         ...(options.idToken ? { 'x-id-token': options.idToken } : {}),
       },
-      body: JSON.stringify(json),
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
@@ -128,6 +129,27 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
     });
     expect(toEmployee.status).toBe(201);
     return { client, employee, clientSession, toFirm: toFirm.body.id as string, toEmployee: toEmployee.body.id as string };
+  }
+
+  /** Verifies `_sig` as a client does: the canonical JSON of the rest, with the tredje man's published keys. */
+  async function verifySig(tredjeman: string, answer: { _sig: { protected: string; signature: string } }): Promise<void> {
+    const keys = await fetch(`${server.url}${BASE}/tredjeman/${tredjeman}/jwks`).then((r) => r.json());
+    const { _sig, ...payload } = answer;
+    const verified = await flattenedVerify(
+      { protected: _sig.protected, payload: base64url.encode(canonicalize(payload) as string), signature: _sig.signature },
+      createLocalJWKSet(keys as { keys: JWK[] }),
+    );
+    expect(verified.protectedHeader?.alg).toBe('RS256');
+  }
+
+  /** Karlskrona declares a mandate invalid for its service. */
+  async function invalidate(mandateId: string): Promise<void> {
+    const res = await fetch(`${server.url}/api/v1/mandates/${mandateId}/invalidate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await accessToken('karlskrona', 'user:any')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'Fullmakten är förfalskad' }),
+    });
+    expect(res.status).toBe(200);
   }
 
   function idToken(pnr: string, key: { kid: string; privateKey: CryptoKey }, claims: Record<string, unknown> = {}): Promise<string> {
@@ -233,13 +255,7 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
       });
 
       // The signature covers the firm as a client would verify it: canonical JSON, the tredje man's keys.
-      const keys = await fetch(`${server.url}${BASE}/tredjeman/${TREDJEMAN}/jwks`).then((r) => r.json());
-      const { _sig, ...payload } = client as { _sig: { protected: string; signature: string } };
-      const verified = await flattenedVerify(
-        { protected: _sig.protected, payload: base64url.encode(canonicalize(payload) as string), signature: _sig.signature },
-        createLocalJWKSet(keys as { keys: JWK[] }),
-      );
-      expect(verified.protectedHeader?.alg).toBe('RS256');
+      await verifySig(TREDJEMAN, client);
 
       // Asking for the firm's other permission, or filtering on the client, stays within the intersection.
       expect((await behorigheter(route.employee, { behorigheter: [code('submit-return')], fullmaktsgivare: { id: route.client, typ: 'pnr' } })).body.kontext).toEqual([]);
@@ -277,14 +293,6 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
     });
 
     it('is gone once an agency invalidates either mandate for the service', async () => {
-      const invalidate = async (mandateId: string) => {
-        const res = await fetch(`${server.url}/api/v1/mandates/${mandateId}/invalidate`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${await accessToken('karlskrona', 'user:any')}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ reason: 'Fullmakten är förfalskad' }),
-        });
-        expect(res.status).toBe(200);
-      };
       const first = await firmRoute();
       expect(await kontextFor(first.employee, first.client)).toBeDefined();
       await invalidate(first.toFirm);
@@ -322,6 +330,150 @@ describe.each(ENGINES)('Mina ombud: firms and published ID-token keys on %s', (e
       });
       expect(alone.status).toBe(201);
       expect((await kontextFor(employee, client))?.behorigheter).toEqual([{ kod: code('view-return'), fullmakt: toFirm.body.id }]);
+    });
+  });
+
+  describe("user:self through a firm: the client's mandate to the firm", () => {
+    /** The person themselves (user:self) through the tredje man whose keys are published. */
+    async function asSelf(pnr: string, urlPath: string, json?: unknown): Promise<Answer> {
+      return call(urlPath, json, { bearer: await accessToken('remote-keys', 'user:self'), idToken: await idToken(pnr, idKey) });
+    }
+    const read = (pnr: string, id: string, query = '') => asSelf(pnr, `/tredjeman/${REMOTE_TREDJEMAN}/fullmakter/${id}${query}`);
+    const search = (pnr: string, extra: Record<string, unknown> = {}) =>
+      asSelf(pnr, '/sok/fullmakter', { fullmaktshavare: { id: pnr, typ: 'pnr' }, page: { size: 100 }, ...extra });
+
+    /** The mandate as the person finds it among their own, or undefined. */
+    async function listed(pnr: string, id: string): Promise<any> {
+      const res = await search(pnr);
+      expect(res.status).toBe(200);
+      return res.body.fullmakter.find((f: { id: string }) => f.id === id);
+    }
+
+    async function expectGone(pnr: string, id: string): Promise<void> {
+      expect((await read(pnr, id)).body).toMatchObject({ status: 404, instance: 'fullmakt.saknas' });
+      expect(await listed(pnr, id)).toBeUndefined();
+    }
+
+    it('lets the employee read it with only what both mandates name, the employee then the firm as agents, signed', async () => {
+      const route = await firmRoute();
+      const res = await read(route.employee, route.toFirm, '?utdelning=ALLA');
+      expect(res.status).toBe(200);
+      expect(res.body.fullmakt).toMatchObject({
+        id: route.toFirm,
+        tredjeman: { id: REMOTE_TREDJEMAN },
+        fullmaktsgivare: { id: route.client, typ: 'pnr' },
+        fullmaktsgivarroll: 'PRIVAT',
+        fullmaktshavare: [{ id: route.employee, typ: 'pnr' }, { id: FIRM, typ: 'orgnr' }],
+        skapare: { id: route.client },
+      });
+      // The firm may also file the return, and the employee may also see the tax account: neither is shown.
+      expect(res.body.fullmakt.behorigheter.map((b: { kod: string }) => b.kod)).toEqual([code('view-return')]);
+      expect(res.body.metadata).toMatchObject({ status: 'GILTIG', utdelningar: [] });
+      await verifySig(REMOTE_TREDJEMAN, res.body);
+
+      // The tredje man's own system sees the whole mandate, as the firm holds it.
+      const whole = await call(`/tredjeman/${TREDJEMAN}/fullmakter/${route.toFirm}`, undefined, { bearer: await accessToken('karlskrona', 'user:any') });
+      expect(whole.body.fullmakt.behorigheter.map((b: { kod: string }) => b.kod).sort()).toEqual([code('submit-return'), code('view-return')].sort());
+      expect(whole.body.fullmakt.fullmaktshavare).toEqual([expect.objectContaining({ id: FIRM, typ: 'orgnr' })]);
+    });
+
+    it("lets the employee find it in sok/fullmakter as its agent, beside the firm's mandate to them", async () => {
+      const route = await firmRoute();
+      const res = await search(route.employee);
+      expect(res.status).toBe(200);
+      const byId = new Map<string, any>(res.body.fullmakter.map((f: { id: string }) => [f.id, f]));
+      expect([...byId.keys()]).toEqual(expect.arrayContaining([route.toFirm, route.toEmployee]));
+      // The firm's other clients are reached the same way: each mandate to the firm names the employee, then the firm.
+      for (const [id, item] of byId) {
+        if (id !== route.toEmployee) expect(item.fullmaktshavare).toEqual([expect.objectContaining({ id: route.employee }), expect.objectContaining({ id: FIRM })]);
+      }
+      expect(byId.get(route.toFirm)).toMatchObject({
+        status: 'GILTIG',
+        tredjeman: REMOTE_TREDJEMAN,
+        fullmaktsgivare: { id: route.client, typ: 'pnr' },
+        fullmaktshavare: [{ id: route.employee, typ: 'pnr' }, { id: FIRM, typ: 'orgnr' }],
+      });
+      expect(byId.get(route.toEmployee)).toMatchObject({ fullmaktsgivare: { id: FIRM }, fullmaktshavare: [{ id: route.employee }] });
+
+      const toClient = await search(route.employee, { fullmaktsgivare: { id: route.client, typ: 'pnr' } });
+      expect(toClient.body.fullmakter.map((f: { id: string }) => f.id)).toEqual([route.toFirm]);
+      // Asked about as principal, the employee gave no mandate.
+      const given = await asSelf(route.employee, '/sok/fullmakter', { fullmaktsgivare: { id: route.employee, typ: 'pnr' } });
+      expect(given.status).toBe(200);
+      expect(given.body.fullmakter).toEqual([]);
+    });
+
+    it("is gone once the client revokes the firm's mandate: 404, not listed", async () => {
+      const route = await firmRoute();
+      expect((await read(route.employee, route.toFirm)).status).toBe(200);
+      expect(await listed(route.employee, route.toFirm)).toBeDefined();
+      expect((await route.clientSession.post(`/api/mandates/${route.toFirm}/revoke`, { reason: 'Byter byrå' })).status).toBe(200);
+      await expectGone(route.employee, route.toFirm);
+    });
+
+    it("is gone once the firm ends the employee's mandate, or an agency invalidates it: 404, not listed", async () => {
+      const ended = await firmRoute();
+      expect((await read(ended.employee, ended.toFirm)).status).toBe(200);
+      expect((await tolvan.post(`/api/mandates/${ended.toEmployee}/revoke`, { reason: 'Anställningen har upphört' })).status).toBe(200);
+      await expectGone(ended.employee, ended.toFirm);
+
+      const invalidated = await firmRoute();
+      expect(await listed(invalidated.employee, invalidated.toFirm)).toBeDefined();
+      await invalidate(invalidated.toEmployee);
+      await expectGone(invalidated.employee, invalidated.toFirm);
+    });
+
+    it('answers anyone who reaches it by no route as for a mandate that does not exist', async () => {
+      const route = await firmRoute();
+      const missing = await read(route.employee, randomUUID());
+      expect(missing.status).toBe(404);
+      // A colleague whose mandate from the firm names none of what the client gave the firm.
+      const colleague = newPerson();
+      const toColleague = await tolvan.post('/api/mandates', {
+        principal: organisation(FIRM),
+        agents: [person(colleague)],
+        scopes: [{ service: TAX, permissions: ['view-tax-account'] }],
+        validTo: inDays(30),
+      });
+      expect(toColleague.status).toBe(201);
+      // Two who may act for the firm only jointly: the check's chain rules hold here too, so neither reaches it alone.
+      const [jointly, partner] = [newPerson(), newPerson()];
+      const joint = await tolvan.post('/api/mandates', {
+        principal: organisation(FIRM),
+        agents: [person(jointly), person(partner)],
+        mode: 'joint',
+        scopes: [{ service: TAX, permissions: ['view-return'] }],
+        validTo: inDays(30),
+      });
+      expect(joint.status).toBe(201);
+      for (const outsider of [newPerson(), colleague, jointly]) {
+        const res = await read(outsider, route.toFirm);
+        expect(res.status).toBe(404);
+        expect({ ...res.body, timestamp: undefined }).toEqual({ ...missing.body, timestamp: undefined });
+        expect(await listed(outsider, route.toFirm)).toBeUndefined();
+      }
+    });
+
+    it('is recorded as read and listed through the firm, for the client and the employee to see', async () => {
+      const route = await firmRoute();
+      expect((await read(route.employee, route.toFirm)).status).toBe(200);
+      expect(await listed(route.employee, route.toFirm)).toBeDefined();
+      const expected = {
+        actor: { type: 'agency', id: 'remote-keys' },
+        mandateId: route.toFirm,
+        tredjeman: REMOTE_TREDJEMAN,
+        scope: 'user:self',
+        agent: { type: 'person', id: route.employee },
+        onBehalfOf: { type: 'person', id: route.client },
+        firms: [{ type: 'organisation', id: FIRM }],
+      };
+      for (const session of [route.clientSession, await server.signIn(route.employee)]) {
+        const audit = await session.get('/api/audit?action=minaombud.mandate.read,minaombud.mandate.listed');
+        expect(audit.status).toBe(200);
+        const about = audit.body.items.filter((e: { mandateId?: string }) => e.mandateId === route.toFirm);
+        expect(about.map((e: { action: string }) => e.action).sort()).toEqual(['minaombud.mandate.listed', 'minaombud.mandate.read']);
+        for (const event of about) expect(event).toMatchObject(expected);
+      }
     });
   });
 
