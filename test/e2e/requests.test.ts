@@ -134,6 +134,9 @@ describe('requests in a browser', () => {
     await expect.poll(() => heading().textContent()).toBe('Förfrågan om fullmakt');
     requestId = new URL(page.url()).pathname.split('/').at(-1) as string;
     await checkPage(page, 'requests-05-answer');
+    await page.setViewportSize({ width: 320, height: 720 });
+    await checkPage(page, 'narrow-requests-answer');
+    await page.setViewportSize({ width: 1024, height: 800 });
 
     await tabTo(page, '#give-skatteverket\\.income-tax-submit-return');
     await page.keyboard.press('Space');
