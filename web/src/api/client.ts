@@ -114,10 +114,13 @@ export class ApiProblem extends Error {
   override name = 'ApiProblem';
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, detail: string) {
+  /** The problem document's other members, such as `retryAfter`. */
+  readonly extra: Record<string, unknown>;
+  constructor(status: number, code: string, detail: string, extra: Record<string, unknown> = {}) {
     super(detail);
     this.status = status;
     this.code = code;
+    this.extra = extra;
   }
 }
 
@@ -130,8 +133,8 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!res.ok) {
-    const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
-    throw new ApiProblem(res.status, problem.code ?? 'unknown', problem.detail ?? res.statusText);
+    const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string } & Record<string, unknown>;
+    throw new ApiProblem(res.status, problem.code ?? 'unknown', problem.detail ?? res.statusText, problem);
   }
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
@@ -176,4 +179,51 @@ export const api = {
   endSession: (id: string) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
   signOutEverywhere: () => request<void>('POST', '/auth/logout-everywhere'),
   registerAsOfficial: (body: unknown) => request<Mandate>('POST', '/api/officials/mandates', body),
+};
+
+// ---- requests: an agent asks a person for a power of attorney
+
+export type RequestStatus = 'open' | 'approved' | 'declined' | 'withdrawn' | 'expired';
+
+export interface MandateRequest {
+  id: string;
+  requester: PartyView;
+  principal: PartyView;
+  scopes: Mandate['scopes'];
+  validFrom?: string;
+  validTo: string;
+  mayDelegate: boolean;
+  message?: string;
+  status: RequestStatus;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt?: string;
+  declineReason?: string;
+  mandateId?: string;
+}
+
+export interface RequestInput {
+  principal: PartyView;
+  scopes: Mandate['scopes'];
+  validTo: string;
+  mayDelegate?: boolean;
+  message?: string;
+}
+
+/** Left out, a field is approved as asked; given, it may only narrow the request. */
+export interface ApproveInput {
+  scopes?: Mandate['scopes'];
+  validTo?: string;
+  mayDelegate?: boolean;
+}
+
+const requestPath = (id: string, action = '') => `/api/requests/${encodeURIComponent(id)}${action}`;
+
+export const requestsApi = {
+  list: async (as: 'principal' | 'agent') => (await request<{ items: MandateRequest[] }>('GET', `/api/requests?as=${as}`)).items,
+  get: (id: string) => request<MandateRequest>('GET', requestPath(id)),
+  create: (body: RequestInput) => request<MandateRequest>('POST', '/api/requests', body),
+  approve: (id: string, body: ApproveInput) => request<{ request: MandateRequest; mandate: Mandate }>('POST', requestPath(id, '/approve'), body),
+  decline: (id: string, reason: string | undefined) => request<MandateRequest>('POST', requestPath(id, '/decline'), reason ? { reason } : {}),
+  withdraw: (id: string) => request<MandateRequest>('POST', requestPath(id, '/withdraw')),
 };

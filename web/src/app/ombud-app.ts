@@ -1,5 +1,5 @@
-import { html, type LitElement, nothing } from 'lit';
-import { api, ApiProblem } from '../api/client.ts';
+import { html, LitElement, nothing } from 'lit';
+import { api, ApiProblem, requestsApi } from '../api/client.ts';
 import { LightElement } from '../components/light-element.ts';
 import { loading } from '../components/states.ts';
 import { language, setLanguage, t } from '../i18n/i18n.ts';
@@ -10,6 +10,9 @@ import '../pages/grant-wizard.ts';
 import '../pages/mandate-detail.ts';
 import '../pages/mandates-page.ts';
 import '../pages/official-page.ts';
+import '../pages/request-detail.ts';
+import '../pages/request-form.ts';
+import '../pages/requests-page.ts';
 import '../pages/security-page.ts';
 import '../pages/start-page.ts';
 import { interceptLinks, navigate, onRouteChange, parseRoute, type Route } from './router.ts';
@@ -17,9 +20,11 @@ import { session } from './session.ts';
 
 /** The shell: header with language switch and role, the menu, and the page for the current address. */
 export class OmbudApp extends LightElement {
-  static override properties = { route: { state: true }, ready: { state: true } };
+  static override properties = { route: { state: true }, ready: { state: true }, openRequests: { state: true } };
   declare route: Route;
   declare ready: boolean;
+  /** Requests to me waiting for an answer, shown in the menu. */
+  declare openRequests: number;
   /** After the first page, moving to another one puts the focus on its heading, as a page load would. */
   private focusHeading = false;
 
@@ -27,6 +32,7 @@ export class OmbudApp extends LightElement {
     super();
     this.route = parseRoute(location);
     this.ready = false;
+    this.openRequests = 0;
   }
 
   override connectedCallback(): void {
@@ -35,7 +41,9 @@ export class OmbudApp extends LightElement {
     onRouteChange(() => {
       this.route = parseRoute(location);
       this.focusHeading = true;
+      void this.countRequests();
     });
+    this.addEventListener('requests-changed', () => void this.countRequests());
     session.addEventListener('change', () => this.requestUpdate());
     this.addEventListener('signed-in', () => void this.loadMe(true));
     this.addEventListener('signed-out', () => this.signedOut());
@@ -50,6 +58,7 @@ export class OmbudApp extends LightElement {
       session.setMe(undefined);
     }
     this.ready = true;
+    void this.countRequests();
     if (session.me && (justSignedIn || this.route.page === 'start')) navigate('/mandates', { replace: true });
   }
 
@@ -65,13 +74,27 @@ export class OmbudApp extends LightElement {
     navigate('/');
   }
 
-  protected override updated(): void {
-    // A page element renders after the shell does: its heading is there once it has.
-    const page = this.querySelector<HTMLElement & Partial<Pick<LitElement, 'updateComplete'>>>('main > *');
-    void (page?.updateComplete ?? Promise.resolve()).then(() => this.pageShown());
+  /** A count that cannot be fetched is left out of the menu rather than shown wrong. */
+  private async countRequests() {
+    if (!session.me) {
+      this.openRequests = 0;
+      return;
+    }
+    try {
+      this.openRequests = (await requestsApi.list('principal')).filter((r) => r.status === 'open').length;
+    } catch {
+      this.openRequests = 0;
+    }
   }
 
-  private pageShown(): void {
+  protected override updated(): void {
+    void this.afterPageRendered();
+  }
+
+  /** A page renders after the shell that placed it, so its heading is there only once the page has updated. */
+  private async afterPageRendered() {
+    const page = this.querySelector('main > *');
+    if (page instanceof LitElement) await page.updateComplete;
     const heading = this.querySelector<HTMLElement>('main h1');
     document.title = heading?.textContent ? `${heading.textContent} – ${t().appName}` : t().appName;
     if (this.focusHeading && heading) {
@@ -100,6 +123,12 @@ export class OmbudApp extends LightElement {
         return html`<security-page></security-page>`;
       case 'official':
         return html`<official-page></official-page>`;
+      case 'requests':
+        return html`<requests-page .tab=${route.tab}></requests-page>`;
+      case 'request-new':
+        return html`<request-form></request-form>`;
+      case 'request':
+        return html`<request-detail .requestId=${route.id}></request-detail>`;
       default:
         return html`<h1 tabindex="-1">${s.notFoundTitle}</h1>
           <p>${s.notFoundText}</p>
@@ -109,17 +138,30 @@ export class OmbudApp extends LightElement {
 
   private nav() {
     const s = t();
-    const current = this.route.page === 'mandate' ? 'mandates' : this.route.page;
+    const current = this.route.page === 'mandate' ? 'mandates' : this.route.page.startsWith('request') ? 'requests' : this.route.page;
     const item = (page: Route['page'], href: string, text: string) =>
       html`<li><a href=${href} aria-current=${page === current ? 'page' : 'false'}>${text}</a></li>`;
     return html`<nav class="main-nav" aria-label=${s.mainNav}>
       <ul>
         ${item('mandates', '/mandates', s.navMandates)} ${item('grant', '/grant', s.navGrant)}
+        ${this.requestsItem(current === 'requests')}
         ${item('activity', '/activity', s.navActivity)} ${item('act-for', '/act-for', s.navActFor)}
         ${item('security', '/security', s.navSecurity)}
         ${session.me?.roles.includes('official') ? item('official', '/official', s.navOfficial) : nothing}
       </ul>
     </nav>`;
+  }
+
+  private requestsItem(current: boolean) {
+    const s = t();
+    const open = this.openRequests;
+    return html`<li>
+      <a href="/requests" aria-current=${current ? 'page' : 'false'}
+        >${s.navRequests}${open > 0
+          ? html`<span class="nav-count" aria-hidden="true">${open}</span><span class="visually-hidden">, ${s.navRequestsOpen(open)}</span>`
+          : nothing}</a
+      >
+    </li>`;
   }
 
   override render() {

@@ -1,6 +1,7 @@
 /** History-API routing: paths are real URLs, so reload, back and bookmarks work. */
 
 export type MandatesTab = 'given' | 'received' | 'signatory';
+export type RequestsTab = 'incoming' | 'sent';
 
 export type Route =
   | { page: 'start' }
@@ -11,7 +12,10 @@ export type Route =
   | { page: 'act-for' }
   | { page: 'security' }
   | { page: 'official' }
-  | { page: 'not-found' };
+  | { page: 'not-found' }
+  | { page: 'requests'; tab: RequestsTab }
+  | { page: 'request-new' }
+  | { page: 'request'; id: string };
 
 export function parseRoute(location: Location): Route {
   const path = location.pathname.replace(/\/+$/, '') || '/';
@@ -27,7 +31,16 @@ export function parseRoute(location: Location): Route {
   if (path === '/act-for') return { page: 'act-for' };
   if (path === '/security') return { page: 'security' };
   if (path === '/official') return { page: 'official' };
+  const request = requestRoute(path, location.search);
+  if (request) return request;
   return { page: 'not-found' };
+}
+
+function requestRoute(path: string, search: string): Route | undefined {
+  if (path === '/requests') return { page: 'requests', tab: new URLSearchParams(search).get('tab') === 'sent' ? 'sent' : 'incoming' };
+  if (path === '/requests/new') return { page: 'request-new' };
+  const one = /^\/requests\/([0-9a-f-]{36})$/i.exec(path);
+  return one ? { page: 'request', id: one[1] as string } : undefined;
 }
 
 const changes = new EventTarget();

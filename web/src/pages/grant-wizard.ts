@@ -5,9 +5,11 @@ import { navigate } from '../app/router.ts';
 import { session } from '../app/session.ts';
 import { icons } from '../components/icons.ts';
 import { LightElement } from '../components/light-element.ts';
+import { describedBy, fieldError, scopeErrors, scopePicker, scopesOf, validityDays } from '../components/scope-picker.ts';
 import { failed, loading } from '../components/states.ts';
 import { stepUpNotice } from '../components/step-up.ts';
-import { formatDate, formatNumber, language, localised, t } from '../i18n/i18n.ts';
+import { dayDate, daysFromToday, endOfDay, isDayWithin } from '../days.ts';
+import { formatDate, language, t } from '../i18n/i18n.ts';
 import { mandateSentence } from '../mandate-text.ts';
 import { checkPersonNumber, looksComplete } from '../personal-number.ts';
 
@@ -15,7 +17,6 @@ import { checkPersonNumber, looksComplete } from '../personal-number.ts';
 export type Step = 0 | 1 | 2 | 3 | 4 | 5;
 const LAST_STEP = 5;
 const DRAFT_KEY = 'ombud.grantDraft';
-const DAY_MS = 86_400_000;
 
 /** Everything typed so far; kept for the whole tab session so going back or signing in again loses nothing. */
 interface Draft {
@@ -39,28 +40,6 @@ export function readSaved<T extends object>(key: string, empty: T): T {
   } catch {
     return empty;
   }
-}
-
-/** A calendar day in local time as `YYYY-MM-DD`, the value of a date input. */
-function dayString(d: Date): string {
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
-
-function daysFromToday(days: number): string {
-  const d = new Date();
-  d.setHours(12, 0, 0, 0);
-  return dayString(new Date(d.getTime() + days * DAY_MS));
-}
-
-function dayDate(day: string): Date {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return new Date(y, m - 1, d, 12);
-}
-
-/** The chosen last day is valid until the end of it: the mandate ends at the next local midnight. */
-function endOfDay(day: string): Date {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return new Date(y, m - 1, d + 1);
 }
 
 /** What the wizard sends, whoever sends it. */
@@ -157,7 +136,7 @@ export class GrantWizard extends LightElement {
   }
 
   protected validateStep(step: Step, services: readonly Service[]): Record<string, string> {
-    return step === 1 ? this.validateWho() : step === 2 ? this.validateWhat(services) : step === 3 ? this.validateWhen(services) : {};
+    return step === 1 ? this.validateWho() : step === 2 ? scopeErrors(services, this.draft) : step === 3 ? this.validateWhen(services) : {};
   }
 
   protected renderStepBody(step: Step, services: readonly Service[]): unknown {
@@ -243,43 +222,13 @@ export class GrantWizard extends LightElement {
     return errors;
   }
 
-  private validateWhat(services: readonly Service[]): Record<string, string> {
-    const s = t();
-    const errors: Record<string, string> = {};
-    const chosen = Object.entries(this.draft.chosen).filter(([, codes]) => codes.length > 0);
-    if (chosen.length === 0) errors.scopes = s.chooseSomething;
-    for (const [serviceId, codes] of chosen) {
-      const limit = this.amountLimitOf(services, serviceId, codes);
-      if (!limit) continue;
-      const amount = Number(this.draft.amounts[serviceId]);
-      if (!Number.isInteger(amount) || amount < 1 || amount > limit) errors[`amount-${serviceId}`] = s.amountMissing(formatNumber(limit));
-    }
-    return errors;
-  }
-
-  private validityDays(services: readonly Service[]): { max: number; standard: number } {
-    const chosen = services.filter((svc) => (this.draft.chosen[svc.id] ?? []).length > 0);
-    const max = Math.min(...chosen.map((svc) => svc.maxValidityDays));
-    const standard = Math.min(...chosen.map((svc) => svc.defaultValidityDays));
-    // The last allowed day must end within the maximum, counted from now.
-    return { max: max - 1, standard: Math.min(standard, max) - 1 };
-  }
-
   private validateWhen(services: readonly Service[]): Record<string, string> {
-    const { max } = this.validityDays(services);
-    const until = this.draft.until;
-    const ok = /^\d{4}-\d{2}-\d{2}$/.test(until) && until >= daysFromToday(1) && until <= daysFromToday(max);
-    return ok ? {} : { until: this.untilMessage(services) };
+    const { max } = validityDays(services, this.draft);
+    return isDayWithin(this.draft.until, daysFromToday(max)) ? {} : { until: this.untilMessage(services) };
   }
 
   private untilMessage(services: readonly Service[]): string {
-    return t().untilInvalid(formatDate(dayDate(daysFromToday(this.validityDays(services).max))));
-  }
-
-  private amountLimitOf(services: readonly Service[], serviceId: string, codes: readonly string[]): number | undefined {
-    const service = services.find((svc) => svc.id === serviceId);
-    const limited = service?.permissions.filter((p) => codes.includes(p.code) && p.amountLimit?.required);
-    return limited && limited.length > 0 ? Math.min(...limited.map((p) => p.amountLimit?.max ?? 0)) : undefined;
+    return t().untilInvalid(formatDate(dayDate(daysFromToday(validityDays(services, this.draft).max))));
   }
 
   private next(event: Event, services: readonly Service[]) {
@@ -291,7 +240,7 @@ export class GrantWizard extends LightElement {
       return;
     }
     if (this.step === 2) {
-      const { max, standard } = this.validityDays(services);
+      const { max, standard } = validityDays(services, this.draft);
       if (!this.draft.until || this.draft.until > daysFromToday(max)) this.edit({ until: daysFromToday(standard) });
     }
     if (this.step === 1 && this.draft.agents.length < 2) this.edit({ mode: 'several' });
@@ -301,12 +250,7 @@ export class GrantWizard extends LightElement {
   // ---- the request
 
   private mandateToBe(services: readonly Service[]): Pick<Mandate, 'principal' | 'agents' | 'scopes' | 'validTo'> & { validToDate: Date } {
-    const scopes = Object.entries(this.draft.chosen)
-      .filter(([, codes]) => codes.length > 0)
-      .map(([service, permissions]) => {
-        const limit = this.amountLimitOf(services, service, permissions);
-        return { service, permissions, ...(limit ? { constraints: { maxAmount: Number(this.draft.amounts[service]) } } : {}) };
-      });
+    const scopes = scopesOf(services, this.draft);
     const validToDate = endOfDay(this.draft.until);
     return {
       principal: this.principalParty(),
@@ -356,15 +300,6 @@ export class GrantWizard extends LightElement {
 
   // ---- rendering
 
-  protected fieldError(id: string) {
-    const error = this.errors[id];
-    return error ? html`<p class="field-error" id="${id}-error">${error}</p>` : nothing;
-  }
-
-  protected describedBy(id: string, hint?: string) {
-    return [hint, this.errors[id] ? `${id}-error` : undefined].filter(Boolean).join(' ') || nothing;
-  }
-
   private renderWho() {
     const s = t();
     const agents = this.draft.agents;
@@ -413,14 +348,14 @@ export class GrantWizard extends LightElement {
           autocomplete="off"
           .value=${value}
           aria-invalid=${liveError ? 'true' : 'false'}
-          aria-describedby=${this.describedBy(id, `${id}-hint`)}
+          aria-describedby=${describedBy(this.errors, id, `${id}-hint`)}
           @input=${(e: Event) => field.onInput((e.target as HTMLInputElement).value)}
           @blur=${field.onBlur}
         />
         ${field.extra ?? nothing}
       </div>
       <div aria-live="polite">
-        ${this.fieldError(id)}
+        ${fieldError(this.errors, id)}
         ${!liveError && looksComplete(value) && field.ok
           ? html`<p class="field-ok">${icons.check()}<span>${s.pnrOk}</span></p>`
           : nothing}
@@ -448,75 +383,20 @@ export class GrantWizard extends LightElement {
     this.errors = {};
   }
 
-  private serviceMatches(service: Service, query: string): boolean {
-    if (!query) return true;
-    const q = query.toLocaleLowerCase();
-    const texts = [service.name, service.agencyName, service.description, ...service.permissions.flatMap((p) => [p.name, p.description])];
-    return texts.some((text) => `${text.sv} ${text.en}`.toLocaleLowerCase().includes(q));
-  }
-
-  private toggle(serviceId: string, code: string, on: boolean) {
-    const codes = new Set(this.draft.chosen[serviceId] ?? []);
-    if (on) codes.add(code);
-    else codes.delete(code);
-    this.edit({ chosen: { ...this.draft.chosen, [serviceId]: [...codes] } });
-  }
-
   private renderWhat(services: readonly Service[]) {
-    const s = t();
-    const shown = services.filter((svc) => this.serviceMatches(svc, this.search));
-    const agencies = [...new Set(shown.map((svc) => svc.agency))];
-    return html`
-      <div class="field">
-        <label for="search">${s.searchLabel}</label>
-        <p class="hint" id="search-hint">${s.searchHint}</p>
-        <input id="search" type="search" .value=${this.search} aria-describedby="search-hint" @input=${(e: Event) => (this.search = (e.target as HTMLInputElement).value)} />
-      </div>
-      ${this.errors.scopes ? html`<p class="field-error" id="scopes-error" tabindex="-1" aria-invalid="true">${this.errors.scopes}</p>` : nothing}
-      <p class="visually-hidden" role="status">${shown.length === 0 ? s.noSearchHits : ''}</p>
-      ${shown.length === 0 ? html`<p class="empty">${s.noSearchHits}</p>` : nothing}
-      ${agencies.map((agency) => {
-        const own = shown.filter((svc) => svc.agency === agency);
-        return html`<section class="agency" aria-labelledby="agency-${agency}">
-          <h3 id="agency-${agency}">${localised((own[0] as Service).agencyName)}</h3>
-          ${own.map((svc) => this.renderService(svc))}
-        </section>`;
-      })}
-    `;
-  }
-
-  private renderService(svc: Service) {
-    const s = t();
-    const codes = this.draft.chosen[svc.id] ?? [];
-    const limit = this.amountLimitOf([svc], svc.id, codes);
-    const amountId = `amount-${svc.id}`;
-    return html`<fieldset class="service">
-      <legend>${localised(svc.name)}</legend>
-      <p class="hint">${localised(svc.description)}</p>
-      ${svc.permissions.map((p) => {
-        const id = `perm-${svc.id}-${p.code}`;
-        return html`<div class="choice">
-          <input type="checkbox" id=${id} .checked=${codes.includes(p.code)} aria-describedby="${id}-hint"
-            @change=${(e: Event) => this.toggle(svc.id, p.code, (e.target as HTMLInputElement).checked)} />
-          <label for=${id}>${localised(p.name)}<span class="hint" id="${id}-hint">${localised(p.description)}</span></label>
-        </div>`;
-      })}
-      ${limit
-        ? html`<div class="field">
-            <label for=${amountId}>${s.amountLabel}</label>
-            <p class="hint" id="${amountId}-hint">${s.amountHint(formatNumber(limit))}</p>
-            <input id=${amountId} inputmode="numeric" .value=${this.draft.amounts[svc.id] ?? ''}
-              aria-invalid=${this.errors[amountId] ? 'true' : 'false'} aria-describedby=${this.describedBy(amountId, `${amountId}-hint`)}
-              @input=${(e: Event) => this.edit({ amounts: { ...this.draft.amounts, [svc.id]: (e.target as HTMLInputElement).value.trim() } })} />
-            ${this.fieldError(amountId)}
-          </div>`
-        : nothing}
-    </fieldset>`;
+    return scopePicker({
+      services,
+      choice: this.draft,
+      search: this.search,
+      errors: this.errors,
+      onSearch: (query) => (this.search = query),
+      onChange: ({ chosen, amounts }) => this.edit({ chosen, amounts }),
+    });
   }
 
   private renderWhen(services: readonly Service[]) {
     const s = t();
-    const { max, standard } = this.validityDays(services);
+    const { max, standard } = validityDays(services, this.draft);
     const maxDay = daysFromToday(max);
     const quick: [string, number][] = [
       [s.threeMonths, Math.min(91, max)],
@@ -528,9 +408,9 @@ export class GrantWizard extends LightElement {
         <label for="until">${s.untilLabel}</label>
         <p class="hint" id="until-hint">${s.untilHint(formatDate(dayDate(maxDay)))}</p>
         <input id="until" type="date" lang=${language()} min=${daysFromToday(1)} max=${maxDay} .value=${this.draft.until}
-          aria-invalid=${this.errors.until ? 'true' : 'false'} aria-describedby=${this.describedBy('until', 'until-hint')}
+          aria-invalid=${this.errors.until ? 'true' : 'false'} aria-describedby=${describedBy(this.errors, 'until', 'until-hint')}
           @input=${(e: Event) => this.edit({ until: (e.target as HTMLInputElement).value })} />
-        ${this.fieldError('until')}
+        ${fieldError(this.errors, 'until')}
       </div>
       <fieldset class="quick">
         <legend>${s.quickChoices}</legend>

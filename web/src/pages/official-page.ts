@@ -2,6 +2,7 @@ import { html } from 'lit';
 import { api, type Mandate, type PartyView, type Service } from '../api/client.ts';
 import { session } from '../app/session.ts';
 import { t } from '../i18n/i18n.ts';
+import { describedBy, fieldError } from '../components/scope-picker.ts';
 import { formatPersonalNumber } from '../mandate-text.ts';
 import { checkPersonNumber, looksComplete } from '../personal-number.ts';
 import { GrantWizard, type GrantBody, readSaved, type Step } from './grant-wizard.ts';
@@ -136,9 +137,9 @@ export class OfficialPage extends GrantWizard {
       <label for=${id}>${label}</label>
       <p class="hint" id="${id}-hint">${hint}</p>
       <input id=${id} name=${id} maxlength=${maxlength} autocomplete="off" .value=${this.basis[key]}
-        aria-invalid=${this.errors[id] ? 'true' : 'false'} aria-describedby=${this.describedBy(id, `${id}-hint`)}
+        aria-invalid=${this.errors[id] ? 'true' : 'false'} aria-describedby=${describedBy(this.errors, id, `${id}-hint`)}
         @input=${(e: Event) => this.editBasis({ [key]: (e.target as HTMLInputElement).value })} />
-      ${this.fieldError(id)}
+      ${fieldError(this.errors, id)}
     </div>`;
   }
 
