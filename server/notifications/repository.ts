@@ -168,18 +168,23 @@ export async function enqueueExpiryReminders(db: Queryable, now: Date, threshold
  * rather than waited for.
  */
 export async function deleteFinishedBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  // The batch is chosen once, in a materialised CTE: as a plain IN subquery Postgres may run it
+  // again for each outer row, and each run skips the rows already deleted, so more than `limit` go.
   const result = await db
-    .deleteFrom('notifications')
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('notifications')
-        .select('id')
-        .where('state', '<>', 'pending')
-        .where(sql<Date>`coalesce(sent_at, next_attempt_at)`, '<', before)
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
+    .with(
+      (cte) => cte('doomed').materialized(),
+      (qb) =>
+        qb
+          .selectFrom('notifications')
+          .select('id')
+          .where('state', '<>', 'pending')
+          .where(sql<Date>`coalesce(sent_at, next_attempt_at)`, '<', before)
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
     )
+    .deleteFrom('notifications')
+    .where('id', 'in', (eb) => eb.selectFrom('doomed').select('id'))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
