@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_JOINT_COMPANY, DEMO_ORGANISATION, seedDemo } from '../../server/demo.ts';
-import { checkPage, devSignIn, openBrowser, type TestBrowser } from '../support/browser.ts';
+import { checkPage, devSignIn, loaded, openBrowser, type TestBrowser } from '../support/browser.ts';
 import { inDays, PEOPLE, person, startServer, type TestServer } from '../support/server.ts';
 
 /** Acting for someone by law as well as by mandate, and joint signatories approving in the browser. */
@@ -31,7 +31,7 @@ describe('representing others in a browser', () => {
   async function openActFor() {
     await page.getByRole('link', { name: 'Företräda någon' }).click();
     await expect.poll(() => heading().textContent()).toBe('Företräda någon');
-    await page.waitForFunction("!document.querySelector('.loading')");
+    await loaded(page);
   }
 
   async function signOut() {

@@ -111,11 +111,19 @@ export async function horizontalOverflow(page: Page): Promise<number> {
 }
 
 /**
+ * Waits until no part of the page is loading. A locator, not a string for waitForFunction:
+ * Playwright evaluates such a string with eval, which the app's CSP refuses while it polls.
+ */
+export async function loaded(page: Page): Promise<void> {
+  await expect.poll(() => page.locator('.loading').count(), { timeout: 15_000 }).toBe(0);
+}
+
+/**
  * Checks what every page must satisfy (no axe violations, no sideways scrolling) and saves a
  * screenshot to look at.
  */
 export async function checkPage(page: Page, name: string): Promise<void> {
-  await page.waitForFunction("!document.querySelector('.loading')");
+  await loaded(page);
   expect(await axeViolations(page), `axe on ${name}`).toEqual([]);
   expect(await horizontalOverflow(page), `horizontal scroll on ${name}`).toBeLessThanOrEqual(0);
   mkdirSync(SCREENSHOTS, { recursive: true });
