@@ -78,29 +78,33 @@ export class MandateDetail extends LightElement {
 
   private async revoke(event: Event) {
     event.preventDefault();
-    this.busy = true;
-    this.problem = undefined;
-    try {
-      await api.revoke(this.mandateId, this.reason.trim() || undefined);
-      this.confirming = false;
-      this.done = true;
-      this.focusSelector = '#done-message';
-      this.reloadActivity();
-      await this.data.run();
-    } catch (e) {
-      this.problem = e instanceof ApiProblem && e.code === 'step-up-required' ? 'step-up' : 'generic';
-    } finally {
-      this.busy = false;
-    }
+    await this.change(
+      () => api.revoke(this.mandateId, this.reason.trim() || undefined),
+      () => {
+        this.confirming = false;
+        this.done = true;
+        this.focusSelector = '#done-message';
+      },
+    );
   }
 
   private async approve() {
+    await this.change(
+      () => api.approve(this.mandateId),
+      () => {
+        this.approvedNow = true;
+        this.focusSelector = '#approved-message';
+      },
+    );
+  }
+
+  /** Sends a guarded change, then shows it and reloads; a refusal for want of a fresh sign-in offers the step-up. */
+  private async change(send: () => Promise<unknown>, shown: () => void) {
     this.busy = true;
     this.problem = undefined;
     try {
-      await api.approve(this.mandateId);
-      this.approvedNow = true;
-      this.focusSelector = '#approved-message';
+      await send();
+      shown();
       this.reloadActivity();
       await this.data.run();
     } catch (e) {
